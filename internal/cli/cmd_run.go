@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/contrail-atm/contrail/ingest"
+	"github.com/contrail-atm/contrail/internal/kafka"
+	"github.com/contrail-atm/contrail/internal/topics"
+	"github.com/contrail-atm/contrail/schemas"
+	"github.com/contrail-atm/contrail/sinks/clickhouse"
+)
+
+const runSynopsis = `Usage: contrail run [flags]
+
+Runs the whole pipeline in one process: provisions topics, migrates ClickHouse,
+ingests the --input files and sinks the raw and rejected topics into
+ClickHouse. Without --brokers it starts an embedded Kafka-protocol broker
+(franz-go kfake) persisted under --data-dir. With --once it exits after the
+inputs are ingested and the sink has caught up; otherwise it runs until
+SIGTERM or Ctrl-C.
+
+Example:
+  contrail run --clickhouse 127.0.0.1:9000 --input sbs:capture.sbs --once`
+
+func runCmd(ctx context.Context, env Env, args []string) error {
+	var (
+		o       obsSettings
+		k       kafkaSettings
+		c       chSettings
+		s       sinkSettings
+		ts      topicSettings
+		inputs  []string
+		once    bool
+		dataDir = defaultDataDir()
+		port    int
+		loc     = time.UTC
+	)
+	fs := newFlagSet("run", runSynopsis, env, &o)
+	o.addListen(fs)
+	k.add(fs, "Kafka seed brokers, host:port[,host:port]; empty starts the embedded broker")
+	c.add(fs, "127.0.0.1:9000")
+	s.add(fs)
+	ts.add(fs)
+	fs.Var(&listValue{l: &inputs}, "input", "file to ingest as feed:path (repeatable), e.g. sbs:capture.sbs")
+	fs.BoolVar(&once, "once", false, "exit once the inputs are ingested and the sink has caught up")
+	fs.StringVar(&dataDir, "data-dir", dataDir, "directory of the embedded broker's data")
+	fs.Var(intValue{&port, 0, 65535}, "embedded-port", "port of the embedded broker (0 picks a free one)")
+	fs.Var(locationValue{&loc}, "timezone", "time zone of SBS timestamps (receiver local time)")
+	if err := parse(fs, env, args); err != nil {
+		return err
+	}
+	fo := ingest.FeedOptions{Location: loc}
+	ins, err := parseInputs(inputs, fo)
+	if err != nil {
+		return err
+	}
+	st, err := newStage(env, &o)
+	if err != nil {
+		return err
+	}
+	st.health.NotReady("kafka", "connecting")
+	st.health.NotReady("clickhouse", "connecting")
+
+	if len(k.brokers) == 0 {
+		emb, err := kafka.StartEmbedded(filepath.Join(dataDir, "kafka"), port, st.log)
+		if err != nil {
+			return &ConfigError{Err: err}
+		}
+		defer emb.Close()
+		k.brokers = emb.Addrs()
+	} else {
+		st.log.Info("using Kafka cluster", "brokers", k.brokers)
+	}
+	admin, err := connectKafka(ctx, k, "admin", st.log, st)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	adm := kadm.NewClient(admin)
+	res, err := topics.Ensure(ctx, adm, topics.Plan(ts.options(k.prefix)))
+	if err != nil {
+		return err
+	}
+	st.log.Info("topics ready", "summary", topics.Summary(res))
+	for _, r := range res {
+		if r.Status == topics.Drift {
+			st.log.Warn("topic differs from the plan", "topic", r.Topic, "drift", r.Drift)
+		}
+	}
+	st.health.Ready("kafka")
+
+	conn, err := c.open(ctx, env, k.timeout, st.log)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	mres, err := clickhouse.Migrate(ctx, conn, st.log)
+	if err != nil {
+		return err
+	}
+	st.log.Info("ClickHouse ready", "version", conn.Version, "dialect", conn.Dialect.String(), "database", conn.Database, "schema_version", mres.To)
+	st.health.Ready("clickhouse")
+
+	reg := schemas.MustRegistry()
+	sinkCl, err := startSinkClient(ctx, k, s, ts.feeds, st.log, st)
+	if err != nil {
+		return err
+	}
+	defer sinkCl.CloseAllowingRebalance()
+	var prodCl = admin
+	if len(ins) > 0 {
+		if prodCl, err = connectKafka(ctx, k, "ingest", st.log, st); err != nil {
+			return err
+		}
+		defer prodCl.Close()
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, gctx := errgroup.WithContext(ctx)
+	st.serve(gctx, g)
+	w := newWriter(conn, sinkCl, reg, k, s, st)
+	g.Go(func() error { return w.Run(gctx) })
+	if len(ins) > 0 {
+		m := ingest.NewMetrics(st.reg)
+		g.Go(func() error {
+			total, err := ingestFiles(gctx, prodCl, k, ins, fo, reg, m, st.log.With("stage", "ingest"))
+			if err != nil || gctx.Err() != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "ingested: read %d, accepted %d, rejected %d\n", total.Read, total.Accepted, total.Rejected)
+			if !once {
+				return nil
+			}
+			last := time.Now()
+			err = kafka.WaitCaughtUp(gctx, adm, s.group, 200*time.Millisecond, func(lag int64) {
+				if time.Since(last) > 5*time.Second {
+					st.log.Info("waiting for the sink to catch up", "lag", lag)
+					last = time.Now()
+				}
+			}, sinkTopics(k, ts.feeds)...)
+			if err != nil {
+				return err
+			}
+			st.log.Info("sink caught up; exiting (--once)")
+			cancel()
+			return nil
+		})
+	} else if once {
+		st.log.Info("--once with no --input: nothing to do")
+		cancel()
+	}
+	err = g.Wait()
+	st.log.Info("stopped")
+	return err
+}
+
+func defaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "contrail")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share", "contrail")
+	}
+	return "contrail-data"
+}

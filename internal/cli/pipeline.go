@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/contrail-atm/contrail/ingest"
+	"github.com/contrail-atm/contrail/schemas"
+	"github.com/contrail-atm/contrail/sinks/clickhouse"
+)
+
+// input is one file to ingest as a feed.
+type input struct{ feed, path string }
+
+// parseInputs reads "feed:path" values.
+func parseInputs(vals []string, o ingest.FeedOptions) ([]input, error) {
+	var out []input
+	for _, v := range vals {
+		feed, path, ok := strings.Cut(v, ":")
+		if !ok || feed == "" || path == "" {
+			return nil, configErr("--input %q: want feed:path, e.g. sbs:capture.sbs", v)
+		}
+		if _, err := ingest.LookupFeed(feed, o); err != nil {
+			return nil, configErr("--input %q: %v", v, err)
+		}
+		out = append(out, input{feed, path})
+	}
+	return out, nil
+}
+
+// ingestFiles runs one adapter per input, one after the other, and returns
+// the summed counts.
+func ingestFiles(ctx context.Context, cl *kgo.Client, k kafkaSettings, inputs []input, fo ingest.FeedOptions,
+	reg *schemas.Registry, m *ingest.Metrics, log *slog.Logger) (ingest.Stats, error) {
+	var total ingest.Stats
+	for _, in := range inputs {
+		feed, err := ingest.LookupFeed(in.feed, fo)
+		if err != nil {
+			return total, &ConfigError{Err: err}
+		}
+		src, err := ingest.OpenFile(in.path)
+		if err != nil {
+			return total, &ConfigError{Err: err}
+		}
+		log.Info("ingesting file", "feed", in.feed, "path", in.path)
+		a := &ingest.Adapter{Feed: feed, Client: cl, Topics: k.names(), Schemas: reg,
+			Instance: instanceName("ingest"), Log: log, Metrics: m}
+		st, err := a.Run(ctx, src)
+		src.Close()
+		total.Read += st.Read
+		total.Accepted += st.Accepted
+		total.Rejected += st.Rejected
+		if err != nil {
+			return total, fmt.Errorf("ingest %s as %s: %w", in.path, in.feed, err)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return total, nil
+}
+
+// sinkSettings tune the ClickHouse sink.
+type sinkSettings struct {
+	group         string
+	batchRows     int
+	flushInterval time.Duration
+}
+
+func (s *sinkSettings) add(fs *flag.FlagSet) {
+	s.group, s.batchRows, s.flushInterval = "contrail-sink", 100_000, time.Second
+	fs.StringVar(&s.group, "sink-group", s.group, "Kafka consumer group of the ClickHouse sink")
+	fs.Var(intValue{&s.batchRows, 1, 10_000_000}, "batch-rows", "flush a ClickHouse batch at this many rows")
+	fs.Var(durationValue{&s.flushInterval}, "flush-interval", "flush a non-empty batch at least this often")
+}
+
+// sinkTopics are the topics the sink reads.
+func sinkTopics(k kafkaSettings, feeds []string) []string {
+	n := k.names()
+	var t []string
+	for _, f := range feeds {
+		t = append(t, n.Raw(f))
+	}
+	return append(t, n.Rejected())
+}
+
+// startSinkClient builds the sink's consumer-group client.
+func startSinkClient(ctx context.Context, k kafkaSettings, s sinkSettings, feeds []string, log *slog.Logger, st *stage) (*kgo.Client, error) {
+	return connectKafka(ctx, k, "sink", log, st,
+		kgo.ConsumerGroup(s.group),
+		kgo.ConsumeTopics(sinkTopics(k, feeds)...),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.Balancers(kgo.CooperativeStickyBalancer()),
+	)
+}
+
+func newWriter(conn *clickhouse.Conn, cl *kgo.Client, reg *schemas.Registry, k kafkaSettings, s sinkSettings, st *stage) *clickhouse.Writer {
+	return clickhouse.NewWriter(conn, cl, reg, k.names().Rejected(),
+		clickhouse.WriterOptions{BatchRows: s.batchRows, FlushInterval: s.flushInterval},
+		st.log.With("stage", "sink"), clickhouse.NewMetrics(st.reg))
+}

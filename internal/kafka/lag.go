@@ -1,0 +1,59 @@
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+)
+
+// lagOf sums, over partitions, how far the committed offsets trail the end
+// offsets. A partition the group never committed counts from 0, the start of
+// Contrail's topics.
+func lagOf(ends kadm.ListedOffsets, committed kadm.OffsetResponses) int64 {
+	var lag int64
+	ends.Each(func(o kadm.ListedOffset) {
+		have := int64(0)
+		if c, ok := committed.Lookup(o.Topic, o.Partition); ok && c.Err == nil && c.At >= 0 {
+			have = c.At
+		}
+		if d := o.Offset - have; d > 0 {
+			lag += d
+		}
+	})
+	return lag
+}
+
+// WaitCaughtUp polls until group has committed everything currently in topics,
+// or ctx ends. progress, if not nil, is called with the lag on each poll.
+func WaitCaughtUp(ctx context.Context, adm *kadm.Client, group string, every time.Duration, progress func(lag int64), topics ...string) error {
+	// The end offsets are read once: records produced later are not waited for.
+	ends, err := adm.ListEndOffsets(ctx, topics...)
+	if err != nil {
+		return fmt.Errorf("list end offsets of %v: %w", topics, err)
+	}
+	if err := ends.Error(); err != nil {
+		return fmt.Errorf("list end offsets of %v: %w", topics, err)
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		committed, err := adm.FetchOffsetsForTopics(ctx, group, topics...)
+		if err != nil && ctx.Err() == nil {
+			return fmt.Errorf("fetch committed offsets of group %s: %w", group, err)
+		}
+		lag := lagOf(ends, committed)
+		if progress != nil {
+			progress(lag)
+		}
+		if lag == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for group %s to catch up (%d records left): %w", group, lag, ctx.Err())
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,103 @@
+package clickhouse
+
+import (
+	"fmt"
+	"strings"
+)
+
+// types maps the logical column types used in DDL templates to each dialect.
+// Templates write {ts} for a millisecond timestamp, {lc} for a low-cardinality
+// string and {blob} for a large compressible string.
+var types = map[Dialect]map[string]string{
+	Legacy: {
+		"{ts}":   "DateTime",
+		"{lc}":   "String",
+		"{blob}": "String",
+	},
+	Modern: {
+		"{ts}":   "DateTime64(3, 'UTC')",
+		"{lc}":   "LowCardinality(String)",
+		"{blob}": "String CODEC(ZSTD(3))",
+	},
+}
+
+// render substitutes the database name and the dialect's types into tmpl.
+func render(tmpl string, d Dialect, db string) string {
+	s := strings.ReplaceAll(tmpl, "{db}", db)
+	for k, v := range types[d] {
+		s = strings.ReplaceAll(s, k, v)
+	}
+	return s
+}
+
+// migrationsTable records applied migrations; it is created before any
+// migration runs and never changes shape.
+const migrationsTable = `CREATE TABLE IF NOT EXISTS {db}.schema_migrations (
+    version UInt32,
+    name String,
+    dialect String,
+    applied_at DateTime
+) ENGINE = MergeTree() ORDER BY version`
+
+// rawEventsTable keeps every envelope and every rejected record read from the
+// raw and rejected topics, with its outcome, for data-quality SQL.
+//
+// It deduplicates by (feed, event_id): event ids are derived from feed, origin
+// and raw bytes, so a retried insert, a replayed topic or a re-ingested file
+// collapses to one row after merges (query with FINAL, or count(DISTINCT
+// event_id), for exact counts before a merge). producer_ts_ms keeps the exact
+// millisecond in both dialects; producer_ts is for readable SQL.
+const rawEventsTable = `CREATE TABLE IF NOT EXISTS {db}.raw_events (
+    event_id String,
+    feed {lc},
+    format {lc},
+    format_version {lc},
+    key String,
+    producer_ts {ts},
+    producer_ts_ms Int64,
+    producer_ts_source {lc},
+    ingest_ts {ts},
+    adapter {lc},
+    origin String,
+    raw {blob},
+    outcome {lc},
+    reason_code {lc},
+    reason String,
+    topic {lc},
+    partition UInt32,
+    offset UInt64
+) ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(producer_ts)
+ORDER BY (feed, event_id)`
+
+// Migration is one versioned schema step. Statements must be idempotent
+// (IF NOT EXISTS and the like), because a crash between the DDL and the
+// bookkeeping insert re-runs the step.
+type Migration struct {
+	Version    uint32
+	Name       string
+	Statements []string // templates, see render
+}
+
+// Migrations are all schema steps this binary knows, in order. Append only:
+// a released migration is never edited.
+var Migrations = []Migration{
+	{Version: 1, Name: "raw_events", Statements: []string{rawEventsTable}},
+}
+
+// DDL renders every statement Migrate would run for dialect d, migrations
+// table first. Used by golden tests and `contrail migrate --print`.
+func DDL(d Dialect, db string) []string {
+	out := []string{render(migrationsTable, d, db)}
+	for _, m := range Migrations {
+		for _, s := range m.Statements {
+			out = append(out, render(s, d, db))
+		}
+	}
+	return out
+}
+
+// LatestVersion is the newest schema version this binary knows.
+func LatestVersion() uint32 { return Migrations[len(Migrations)-1].Version }
+
+func (m Migration) String() string { return fmt.Sprintf("%04d_%s", m.Version, m.Name) }
