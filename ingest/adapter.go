@@ -168,7 +168,11 @@ func (a *Adapter) logProgress(src Source, read, lastRead int64, dt time.Duration
 // record builds the Kafka record for rec: an envelope on the raw topic, or a
 // rejected record with the reason.
 func (a *Adapter) record(rec Record) (*kgo.Record, bool, error) {
-	id := schemas.EventID(a.Feed.Name, rec.Origin, rec.Raw)
+	ident := rec.Identity
+	if ident == "" {
+		ident = rec.Origin
+	}
+	id := schemas.EventID(a.Feed.Name, ident, rec.Raw)
 	if rec.Oversize {
 		return a.reject(rec, id, "ingest.oversize", fmt.Sprintf("record longer than %d bytes; first %d bytes kept", MaxRecordBytes, len(rec.Raw)))
 	}

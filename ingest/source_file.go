@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -17,6 +18,10 @@ type Record struct {
 	Raw []byte
 	// Origin says where it came from, e.g. "file:/data/x.sbs:17".
 	Origin string
+	// Identity is the part of the origin that names the record wherever the
+	// input is read from (for a file: base name and line), so re-ingesting
+	// the same file from another path yields the same event ids.
+	Identity string
 	// RecordTS is a timestamp the transport attached (Kafka CreateTime), zero if none.
 	RecordTS time.Time
 	// Received is when the adapter read it.
@@ -45,6 +50,9 @@ type FileSource struct {
 
 // OpenFile opens path for reading.
 func OpenFile(path string) (*FileSource, error) {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open input file: %w", err)
@@ -98,6 +106,7 @@ func (s *FileSource) Next(ctx context.Context) (Record, error) {
 	return Record{
 		Raw:      buf,
 		Origin:   fmt.Sprintf("file:%s:%d", s.path, s.line),
+		Identity: fmt.Sprintf("file:%s:%d", filepath.Base(s.path), s.line),
 		Received: s.now(),
 		Oversize: oversize,
 	}, nil

@@ -105,14 +105,15 @@ type Rejected struct {
 	Raw        []byte
 }
 
-// EventID derives the deterministic id of a raw record: the same feed, origin
-// and bytes always give the same id, so replays and retries can be deduplicated
+// EventID derives the deterministic id of a raw record: the same feed,
+// identity (where the record sits in its source, e.g. file name and line) and
+// bytes always give the same id, so replays and retries can be deduplicated
 // downstream.
-func EventID(feed, origin string, raw []byte) string {
+func EventID(feed, identity string, raw []byte) string {
 	h := sha256.New()
 	h.Write([]byte(feed))
 	h.Write([]byte{0})
-	h.Write([]byte(origin))
+	h.Write([]byte(identity))
 	h.Write([]byte{0})
 	h.Write(raw)
 	return hex.EncodeToString(h.Sum(nil)[:16])

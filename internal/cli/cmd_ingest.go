@@ -56,10 +56,11 @@ func ingestCmd(ctx context.Context, env Env, args []string) error {
 	for _, p := range fs.Args() {
 		inputs = append(inputs, input{feed, p})
 	}
-	st, err := newStage(env, &o)
+	st, err := newStage(ctx, env, &o)
 	if err != nil {
 		return err
 	}
+	defer st.close()
 	cl, err := connectKafka(ctx, k, "ingest", st.log, st)
 	if err != nil {
 		return err
@@ -71,7 +72,6 @@ func ingestCmd(ctx context.Context, env Env, args []string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
-	st.serve(gctx, g)
 	g.Go(func() error {
 		defer cancel()
 		total, err := ingestFiles(gctx, cl, k, inputs, fo, reg, m, st.log)

@@ -61,10 +61,11 @@ func runCmd(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := newStage(env, &o)
+	st, err := newStage(ctx, env, &o)
 	if err != nil {
 		return err
 	}
+	defer st.close()
 	st.health.NotReady("kafka", "connecting")
 	st.health.NotReady("clickhouse", "connecting")
 
@@ -125,7 +126,6 @@ func runCmd(ctx context.Context, env Env, args []string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
-	st.serve(gctx, g)
 	w := newWriter(conn, sinkCl, reg, k, s, st)
 	g.Go(func() error { return w.Run(gctx) })
 	if len(ins) > 0 {

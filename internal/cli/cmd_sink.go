@@ -34,10 +34,11 @@ func sinkCmd(ctx context.Context, env Env, args []string) error {
 	if err := parse(fs, env, args); err != nil {
 		return err
 	}
-	st, err := newStage(env, &o)
+	st, err := newStage(ctx, env, &o)
 	if err != nil {
 		return err
 	}
+	defer st.close()
 	st.health.NotReady("sink", "starting")
 	conn, err := c.open(ctx, env, k.timeout, st.log)
 	if err != nil {
@@ -54,7 +55,6 @@ func sinkCmd(ctx context.Context, env Env, args []string) error {
 	w := newWriter(conn, cl, schemas.MustRegistry(), k, s, st)
 	st.health.Ready("sink")
 	g, gctx := errgroup.WithContext(ctx)
-	st.serve(gctx, g)
 	g.Go(func() error { return w.Run(gctx) })
 	return g.Wait()
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/contrail-atm/contrail/internal/kafka"
 	"github.com/contrail-atm/contrail/internal/telemetry"
@@ -106,15 +105,17 @@ func (c *chSettings) open(ctx context.Context, env Env, timeout time.Duration, l
 }
 
 // stage holds what every long-running command shares: logger, registry,
-// health and the operator endpoint.
+// health and the operator endpoint, which serves from start-up on so
+// /healthz answers and /readyz says why it is not ready yet.
 type stage struct {
 	log    *slog.Logger
 	reg    *prometheus.Registry
 	health *telemetry.Health
-	srv    *telemetry.Server
+	stop   context.CancelFunc
+	done   chan error
 }
 
-func newStage(env Env, o *obsSettings) (*stage, error) {
+func newStage(ctx context.Context, env Env, o *obsSettings) (*stage, error) {
 	log, err := o.logger(env)
 	if err != nil {
 		return nil, err
@@ -126,12 +127,19 @@ func newStage(env Env, o *obsSettings) (*stage, error) {
 		return nil, &ConfigError{Err: err}
 	}
 	log.Info("serving /metrics, /healthz, /readyz", "addr", "http://"+srv.Addr())
-	return &stage{log: log, reg: reg, health: h, srv: srv}, nil
+	ctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	st := &stage{log: log, reg: reg, health: h, stop: stop, done: make(chan error, 1)}
+	go func() { st.done <- srv.Run(ctx) }()
+	return st, nil
 }
 
-// serve runs the operator endpoint in g until ctx ends.
-func (s *stage) serve(ctx context.Context, g *errgroup.Group) {
-	g.Go(func() error { return s.srv.Run(ctx) })
+// close stops the operator endpoint; call it last, so probes see the
+// process until its work is done.
+func (s *stage) close() {
+	s.stop()
+	if err := <-s.done; err != nil {
+		s.log.Warn("operator endpoint", "err", err)
+	}
 }
 
 func instanceName(role string) string {

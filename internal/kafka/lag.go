@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 // lagOf sums, over partitions, how far the committed offsets trail the end
@@ -28,16 +29,30 @@ func lagOf(ends kadm.ListedOffsets, committed kadm.OffsetResponses) int64 {
 // WaitCaughtUp polls until group has committed everything currently in topics,
 // or ctx ends. progress, if not nil, is called with the lag on each poll.
 func WaitCaughtUp(ctx context.Context, adm *kadm.Client, group string, every time.Duration, progress func(lag int64), topics ...string) error {
-	// The end offsets are read once: records produced later are not waited for.
-	ends, err := adm.ListEndOffsets(ctx, topics...)
-	if err != nil {
-		return fmt.Errorf("list end offsets of %v: %w", topics, err)
-	}
-	if err := ends.Error(); err != nil {
-		return fmt.Errorf("list end offsets of %v: %w", topics, err)
-	}
 	t := time.NewTicker(every)
 	defer t.Stop()
+	// The end offsets are read once: records produced later are not waited
+	// for. Freshly created topics can briefly answer UNKNOWN_TOPIC_OR_PARTITION
+	// until metadata propagates; such retriable errors are retried.
+	var ends kadm.ListedOffsets
+	for {
+		var err error
+		ends, err = adm.ListEndOffsets(ctx, topics...)
+		if err == nil {
+			err = ends.Error()
+		}
+		if err == nil {
+			break
+		}
+		if !kerr.IsRetriable(err) {
+			return fmt.Errorf("list end offsets of %v: %w", topics, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("list end offsets of %v: %w (last error: %v)", topics, ctx.Err(), err)
+		case <-t.C:
+		}
+	}
 	for {
 		committed, err := adm.FetchOffsetsForTopics(ctx, group, topics...)
 		if err != nil && ctx.Err() == nil {
