@@ -275,7 +275,7 @@ func (w *Writer) insert(ctx context.Context) error {
 	defer batch.Close()
 	for _, r := range w.buf {
 		if err := batch.Append(r.eventID, r.feed, r.format, r.formatVersion, r.key,
-			r.producerTS.UTC(), r.producerTS.UnixMilli(), r.producerSrc, r.ingestTS.UTC(),
+			w.clamp(r.producerTS), r.producerTS.UnixMilli(), r.producerSrc, w.clamp(r.ingestTS),
 			r.adapter, r.origin, string(r.raw), r.outcome, r.reasonCode, r.reason,
 			r.topic, r.partition, r.offset); err != nil {
 			w.count("error", start)
@@ -301,4 +301,28 @@ func (w *Writer) count(result string, start time.Time) {
 	if result == "ok" {
 		w.metrics.latency.WithLabelValues("raw_events").Observe(time.Since(start).Seconds())
 	}
+}
+
+// Range of the timestamp column types. clickhouse-go wraps values outside
+// them silently, so the writer clamps instead; the exact instant is kept in
+// producer_ts_ms.
+var (
+	minDateTime   = time.Unix(0, 0).UTC()
+	maxDateTime   = time.Date(2105, 12, 31, 23, 59, 59, 0, time.UTC)
+	minDateTime64 = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxDateTime64 = time.Date(2262, 4, 11, 23, 47, 16, 0, time.UTC)
+)
+
+func (w *Writer) clamp(t time.Time) time.Time {
+	lo, hi := minDateTime, maxDateTime
+	if w.conn.Dialect == Modern {
+		lo, hi = minDateTime64, maxDateTime64
+	}
+	switch {
+	case t.Before(lo):
+		return lo
+	case t.After(hi):
+		return hi
+	}
+	return t.UTC()
 }
