@@ -66,11 +66,15 @@ func LookupFeed(name string, o FeedOptions) (Feed, error) {
 	return Feed{}, fmt.Errorf("%w %q: known feeds are %s", ErrUnknownFeed, name, strings.Join(names, ", "))
 }
 
+// reasonCoder is implemented by every feed parser's syntax error, so the
+// adapter records a machine-readable reason without knowing the parser.
+type reasonCoder interface{ ReasonCode() string }
+
 // reasonCode extracts a machine-readable code from a parser error.
 func reasonCode(err error) string {
-	var se *sbs.SyntaxError
-	if errors.As(err, &se) {
-		return se.Code
+	var rc reasonCoder
+	if errors.As(err, &rc) {
+		return rc.ReasonCode()
 	}
 	return "syntax"
 }

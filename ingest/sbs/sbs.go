@@ -41,6 +41,9 @@ type SyntaxError struct {
 
 func (e *SyntaxError) Error() string { return e.Reason }
 
+// ReasonCode is the machine-readable reason recorded with the rejected record.
+func (e *SyntaxError) ReasonCode() string { return e.Code }
+
 func syntaxErr(code, format string, args ...any) *SyntaxError {
 	return &SyntaxError{Code: code, Reason: fmt.Sprintf(format, args...)}
 }
