@@ -7,8 +7,9 @@ BIN      ?= bin/contrail
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X github.com/contrail-atm/contrail/internal/cli.version=$(VERSION)
 
-KAFKA_ADDR      ?= 127.0.0.1:19092
-CLICKHOUSE_ADDR ?= 127.0.0.1:19000
+# The deploy/local scripts take KAFKA_PORT and CLICKHOUSE_PORT; keep in step.
+KAFKA_ADDR      ?= 127.0.0.1:$(or $(KAFKA_PORT),19092)
+CLICKHOUSE_ADDR ?= 127.0.0.1:$(or $(CLICKHOUSE_PORT),19000)
 
 .PHONY: all build demo test unit infra infra-stop fuzz bench vet clean
 
