@@ -63,6 +63,10 @@ func Main(ctx context.Context, env Env, args []string) int {
 			return ExitOK
 		case errors.Is(err, flag.ErrHelp):
 			return ExitOK
+		case ctx.Err() != nil && errors.Is(err, context.Canceled):
+			// SIGTERM during start-up is a normal stop, not a failure.
+			fmt.Fprintf(env.Stderr, "contrail %s: stopped before start-up finished\n", c.name)
+			return ExitOK
 		}
 		fmt.Fprintf(env.Stderr, "contrail %s: %s\n", c.name, oneLine(err.Error()))
 		var ce *ConfigError

@@ -61,11 +61,13 @@ func ingestCmd(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer st.close()
+	st.health.NotReady("ingest", "connecting to Kafka")
 	cl, err := connectKafka(ctx, k, "ingest", st.log, st)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
+	st.health.Ready("ingest")
 	reg := schemas.MustRegistry()
 	m := ingest.NewMetrics(st.reg)
 

@@ -66,6 +66,7 @@ func runCmd(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer st.close()
+	st.health.NotReady("pipeline", "starting")
 	st.health.NotReady("kafka", "connecting")
 	st.health.NotReady("clickhouse", "connecting")
 
@@ -153,7 +154,9 @@ func runCmd(ctx context.Context, env Env, args []string) error {
 			cancel()
 			return nil
 		})
-	} else if once {
+	}
+	st.health.Ready("pipeline")
+	if len(ins) == 0 && once {
 		st.log.Info("--once with no --input: nothing to do")
 		cancel()
 	}
