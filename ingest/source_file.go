@@ -32,8 +32,10 @@ type Record struct {
 }
 
 // MaxRecordBytes bounds one record read from a line-oriented source, so a file
-// without newlines cannot exhaust memory.
-const MaxRecordBytes = 1 << 20
+// without newlines cannot exhaust memory. It is well below Kafka's default
+// message.max.bytes (1 MB), so even an oversize record's kept prefix fits in
+// the rejected topic.
+const MaxRecordBytes = 256 << 10
 
 // FileSource reads a file line by line. Lines end in LF or CRLF; the
 // terminator is framing and is not part of the record, everything else is
@@ -77,15 +79,16 @@ func (s *FileSource) Next(ctx context.Context) (Record, error) {
 	}
 	var buf []byte
 	oversize := false
+	// keep is the record limit plus room for a CRLF terminator, which is
+	// framing and does not count against the limit.
+	const keep = MaxRecordBytes + 2
 	for {
 		chunk, err := s.r.ReadSlice('\n')
 		s.done += int64(len(chunk))
-		if len(buf)+len(chunk) <= MaxRecordBytes {
+		if room := keep - len(buf); len(chunk) <= room {
 			buf = append(buf, chunk...)
 		} else {
-			if room := MaxRecordBytes - len(buf); room > 0 {
-				buf = append(buf, chunk[:room]...)
-			}
+			buf = append(buf, chunk[:room]...)
 			oversize = true
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {
@@ -102,6 +105,10 @@ func (s *FileSource) Next(ctx context.Context) (Record, error) {
 	s.line++
 	if !oversize {
 		buf = trimEOL(buf)
+	}
+	if len(buf) > MaxRecordBytes {
+		oversize = true
+		buf = buf[:MaxRecordBytes]
 	}
 	return Record{
 		Raw:      buf,

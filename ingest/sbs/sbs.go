@@ -15,7 +15,6 @@ package sbs
 import (
 	"bytes"
 	"fmt"
-	"strconv"
 	"time"
 )
 
@@ -82,25 +81,32 @@ func (p Parser) Parse(line []byte) (Message, error) {
 			return m, syntaxErr("sbs.binary", "line contains byte 0x%02x; SBS-1 is printable ASCII", c)
 		}
 	}
-	fields := bytes.Split(line, []byte{','})
-	m.Type = string(fields[0])
+	var arr [fieldCount + 1][]byte
+	fields := splitFields(line, &arr)
+	m.Type = messageType(fields[0])
 	switch m.Type {
 	case "MSG":
+		if len(fields) > fieldCount {
+			return m, syntaxErr("sbs.field_count", "MSG line has more than %d fields", fieldCount)
+		}
 		if len(fields) != fieldCount {
 			return m, syntaxErr("sbs.field_count", "MSG line has %d fields, want %d", len(fields), fieldCount)
 		}
-		tt, err := strconv.Atoi(string(fields[1]))
-		if err != nil || tt < 1 || tt > 8 {
-			return m, syntaxErr("sbs.transmission_type", "field 2 (transmission type) is %q, want 1-8", fields[1])
+		if f := fields[1]; len(f) != 1 || f[0] < '1' || f[0] > '8' {
+			return m, syntaxErr("sbs.transmission_type", "field 2 (transmission type) is %q, want 1-8", truncate(f))
 		}
-		m.TransmissionType = tt
+		m.TransmissionType = int(fields[1][0] - '0')
 	case "SEL", "ID", "AIR", "STA", "CLK":
 		// Non-MSG lines are shorter on some receivers; they must still carry
 		// the generated date and time (fields 7 and 8).
 		if len(fields) < 10 || len(fields) > fieldCount {
+			if len(fields) > fieldCount {
+				return m, syntaxErr("sbs.field_count", "%s line has more than %d fields", m.Type, fieldCount)
+			}
 			return m, syntaxErr("sbs.field_count", "%s line has %d fields, want 10 to %d", m.Type, len(fields), fieldCount)
 		}
 	default:
+		m.Type = ""
 		return m, syntaxErr("sbs.message_type", "field 1 (message type) is %q, want MSG, SEL, ID, AIR, STA or CLK", truncate(fields[0]))
 	}
 	if m.Type != "CLK" {
@@ -116,6 +122,35 @@ func (p Parser) Parse(line []byte) (Message, error) {
 	}
 	m.Generated = ts
 	return m, nil
+}
+
+// splitFields splits line at commas into arr without allocating. A line
+// with more than fieldCount fields gets fieldCount+1 entries, enough for the
+// field-count check to reject it.
+func splitFields(line []byte, arr *[fieldCount + 1][]byte) [][]byte {
+	n := 0
+	for n < len(arr)-1 {
+		i := bytes.IndexByte(line, ',')
+		if i < 0 {
+			break
+		}
+		arr[n] = line[:i]
+		line = line[i+1:]
+		n++
+	}
+	arr[n] = line
+	return arr[:n+1]
+}
+
+// messageType returns the constant for a known type, so parsing does not
+// allocate a string per line; unknown types return "".
+func messageType(f []byte) string {
+	for _, t := range [...]string{"MSG", "SEL", "ID", "AIR", "STA", "CLK"} {
+		if string(f) == t {
+			return t
+		}
+	}
+	return ""
 }
 
 func parseICAO(f []byte) (string, error) {
@@ -136,21 +171,63 @@ func parseICAO(f []byte) (string, error) {
 	return string(out), nil
 }
 
-// parseTime reads "2006/01/02" and "15:04:05.000" (milliseconds optional).
-// Both empty means the receiver did not fill them in: a zero time, no error.
+// parseTime reads "2006/01/02" and "15:04:05.000" (fraction optional, up to
+// nanoseconds). Both empty means the receiver did not fill them in: a zero
+// time, no error. It is strict (no spaces, no signs, real calendar dates)
+// and allocation-free, since it runs for every line.
 func (p Parser) parseTime(date, clock []byte) (time.Time, error) {
 	if len(date) == 0 && len(clock) == 0 {
 		return time.Time{}, nil
+	}
+	bad := func() (time.Time, error) {
+		return time.Time{}, syntaxErr("sbs.timestamp", "fields 7-8 (generated date/time) are %q %q, want YYYY/MM/DD HH:MM:SS.sss", truncate(date), truncate(clock))
+	}
+	if len(date) != 10 || date[4] != '/' || date[7] != '/' || len(clock) < 8 || clock[2] != ':' || clock[5] != ':' {
+		return bad()
+	}
+	y, ok1 := digits(date[0:4])
+	mo, ok2 := digits(date[5:7])
+	d, ok3 := digits(date[8:10])
+	h, ok4 := digits(clock[0:2])
+	mi, ok5 := digits(clock[3:5])
+	sec, ok6 := digits(clock[6:8])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59 {
+		return bad()
+	}
+	nsec := 0
+	if frac := clock[8:]; len(frac) > 0 {
+		if frac[0] != '.' || len(frac) < 2 || len(frac) > 10 {
+			return bad()
+		}
+		n, ok := digits(frac[1:])
+		if !ok {
+			return bad()
+		}
+		for i := len(frac) - 1; i < 9; i++ {
+			n *= 10
+		}
+		nsec = n
 	}
 	loc := p.Location
 	if loc == nil {
 		loc = time.UTC
 	}
-	t, err := time.ParseInLocation("2006/01/02 15:04:05.999999999", string(date)+" "+string(clock), loc)
-	if err != nil {
-		return time.Time{}, syntaxErr("sbs.timestamp", "fields 7-8 (generated date/time) are %q %q, want YYYY/MM/DD HH:MM:SS.sss", truncate(date), truncate(clock))
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, nsec, loc)
+	if t.Day() != d { // 2022/02/30 normalises to March: not a real date
+		return bad()
 	}
 	return t, nil
+}
+
+func digits(b []byte) (int, bool) {
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }
 
 // truncate keeps error messages short when a field is huge.

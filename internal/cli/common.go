@@ -30,9 +30,14 @@ func newFlagSet(name, synopsis string, env Env, o *obsSettings) *flag.FlagSet {
 
 // parse parses settings, printing help for --help.
 func parse(fs *flag.FlagSet, env Env, args []string) error {
+	// The flag package calls Usage on every parse error; we print the
+	// help only when asked for, and otherwise one line naming the problem.
+	help := fs.Usage
+	fs.Usage = func() {}
 	err := parseSettings(fs, args, env.Getenv)
+	fs.Usage = help
 	if errors.Is(err, flag.ErrHelp) {
-		fs.Usage()
+		help()
 	}
 	return err
 }

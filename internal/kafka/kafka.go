@@ -73,16 +73,17 @@ func Ping(ctx context.Context, cl *kgo.Client, timeout time.Duration) error {
 	return nil
 }
 
-// slogAdapter routes franz-go's internal logging to slog. franz-go logs at
-// info level about every connection; we keep that at debug so a healthy
-// pipeline's log stays readable.
+// slogAdapter routes franz-go's internal logging to slog. franz-go logs
+// every connection at info and every retried dial at warn; Contrail reports
+// the failures that matter itself (one line, with the setting to fix), so
+// franz-go's own lines appear only at debug level, or when they are errors.
 type slogAdapter struct{ l *slog.Logger }
 
 func (a slogAdapter) Level() kgo.LogLevel {
 	if a.l.Enabled(context.Background(), slog.LevelDebug) {
 		return kgo.LogLevelDebug
 	}
-	return kgo.LogLevelWarn
+	return kgo.LogLevelError
 }
 
 func (a slogAdapter) Log(level kgo.LogLevel, msg string, keyvals ...any) {

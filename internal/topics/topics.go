@@ -145,7 +145,9 @@ func Ensure(ctx context.Context, adm *kadm.Client, specs []Spec) ([]Result, erro
 	for i, s := range specs {
 		names[i] = s.Name
 	}
-	existing, err := adm.ListTopics(ctx, names...)
+	// A direct metadata request, not the client's cache: a topic created a
+	// moment ago by this client must be seen as existing.
+	existing, err := adm.ListTopics(kadm.WithAuthorizedOps(ctx), names...)
 	if err != nil {
 		return nil, fmt.Errorf("list topics: %w", err)
 	}
