@@ -1,14 +1,31 @@
-// Package ingest runs the ingest adapters: it reads records from a source (a
-// file now; TCP, HTTP and Kafka landing topics later), checks each record's
-// syntax with its feed's parser, wraps it verbatim in an Avro envelope and
-// produces it to the feed's raw topic. A record that fails the check goes to
-// the rejected topic with its reason; nothing is dropped silently, so for every
-// run: records read = accepted + rejected.
+// Package ingest runs the ingest adapters: it reads records from a source,
+// checks each record's syntax with its feed's parser, wraps it verbatim in an
+// Avro envelope and produces it to the feed's raw topic. A record that fails
+// the check goes to the rejected topic with its reason; nothing is dropped
+// silently, so for every run: records read = accepted + rejected.
+//
+// Sources, one file per transport, all framed by the feed's split function
+// (Feed.Split; lines when nil) and bounded by MaxRecordBytes:
+//
+//   - FileSource: a file, replayed as fast as possible or paced by a Pacer;
+//     RecordingSource: a JSON Lines recording with original receipt times.
+//   - TCPClient: a feed server such as dump1090's port 30003, re-dialled with
+//     backoff when the connection ends.
+//   - TCPListener: many producers connecting to us, merged.
+//   - HTTPHandler: batches POSTed to /v1/ingest/{feed}, answered after Kafka
+//     acknowledged them (Adapter.IngestBatch).
+//   - Landing: a landing topic written by any Kafka producer, committed after
+//     the envelopes are acknowledged.
+//
+// Back-pressure is end to end: the adapter blocks in Produce when the Kafka
+// client's buffer is full, and every source reads only when asked, through
+// bounded buffers, so a slow Kafka slows the feed instead of growing memory.
 //
 // The feed parsers live in one package per format under ingest/ (ingest/sbs).
 package ingest
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"slices"
@@ -27,6 +44,19 @@ type Feed struct {
 	// producer timestamp (zero when the record carries none). It must not
 	// modify or retain raw.
 	Check func(raw []byte) (key string, ts time.Time, err error)
+	// Split frames the feed's byte streams (files, TCP connections, HTTP
+	// bodies) into records, e.g. adexp.Split for messages spanning lines.
+	// nil means SplitLines: LF or CRLF terminated lines, the terminator
+	// stripped. Landing-topic records are records already and are not split.
+	Split bufio.SplitFunc
+}
+
+// SplitFunc is the feed's framing: Split, or SplitLines when Split is nil.
+func (f Feed) SplitFunc() bufio.SplitFunc {
+	if f.Split == nil {
+		return SplitLines
+	}
+	return f.Split
 }
 
 // FeedOptions configure the parsers.

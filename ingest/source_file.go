@@ -29,6 +29,11 @@ type Record struct {
 	// Oversize is set when the record exceeded the source's limit; Raw then
 	// holds only the first bytes, and the record is rejected.
 	Oversize bool
+	// RejectCode and RejectReason are set by a transport that found the
+	// record unusable before any parser saw it (a recording line that does
+	// not decode, a landing-topic record whose contrail-format header names
+	// another format); the record is rejected with them.
+	RejectCode, RejectReason string
 }
 
 // MaxRecordBytes bounds one record read from a line-oriented source, so a file
@@ -37,20 +42,36 @@ type Record struct {
 // the rejected topic.
 const MaxRecordBytes = 256 << 10
 
-// FileSource reads a file line by line. Lines end in LF or CRLF; the
-// terminator is framing and is not part of the record, everything else is
-// kept byte for byte (a lone CR inside a line included).
+// FileSource reads a file line by line, or record by record with a feed's
+// split function (OpenFeedFile). Lines end in LF or CRLF; the terminator is
+// framing and is not part of the record, everything else is kept byte for
+// byte (a lone CR inside a line included). A record's origin is the file and
+// the line it starts on.
 type FileSource struct {
 	path  string
 	f     *os.File
 	r     *bufio.Reader
+	fr    *framer // records framed by a split function; nil for lines
+	limit int
 	line  int64
 	done  int64
 	total int64
 	now   func() time.Time
 }
 
-// OpenFile opens path for reading.
+// OpenFeedFile opens path for reading as feed's records: lines when the feed
+// has no split function (exactly as OpenFile), else records framed by it,
+// such as ADEXP messages spanning lines.
+func OpenFeedFile(path string, feed Feed) (*FileSource, error) {
+	s, err := OpenFile(path)
+	if err != nil || feed.Split == nil {
+		return s, err
+	}
+	s.fr = newFramer(s.r, feed.Split, MaxRecordBytes)
+	return s, nil
+}
+
+// OpenFile opens path for reading line by line.
 func OpenFile(path string) (*FileSource, error) {
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs
@@ -68,7 +89,7 @@ func OpenFile(path string) (*FileSource, error) {
 		f.Close()
 		return nil, fmt.Errorf("input %s is a directory, want a file", path)
 	}
-	return &FileSource{path: path, f: f, r: bufio.NewReaderSize(f, 64<<10), total: st.Size(), now: time.Now}, nil
+	return &FileSource{path: path, f: f, r: bufio.NewReaderSize(f, 64<<10), limit: MaxRecordBytes, total: st.Size(), now: time.Now}, nil
 }
 
 // Next returns the next line, or io.EOF after the last one. A final line
@@ -77,11 +98,14 @@ func (s *FileSource) Next(ctx context.Context) (Record, error) {
 	if err := ctx.Err(); err != nil {
 		return Record{}, err
 	}
+	if s.fr != nil {
+		return s.nextFramed()
+	}
 	var buf []byte
 	oversize := false
 	// keep is the record limit plus room for a CRLF terminator, which is
 	// framing and does not count against the limit.
-	const keep = MaxRecordBytes + 2
+	keep := s.limit + 2
 	for {
 		chunk, err := s.r.ReadSlice('\n')
 		s.done += int64(len(chunk))
@@ -106,17 +130,33 @@ func (s *FileSource) Next(ctx context.Context) (Record, error) {
 	if !oversize {
 		buf = trimEOL(buf)
 	}
-	if len(buf) > MaxRecordBytes {
+	if len(buf) > s.limit {
 		oversize = true
-		buf = buf[:MaxRecordBytes]
+		buf = buf[:s.limit]
 	}
+	return s.record(buf, s.line, oversize), nil
+}
+
+func (s *FileSource) nextFramed() (Record, error) {
+	fr, err := s.fr.next()
+	s.done = s.fr.off
+	if err == io.EOF {
+		return Record{}, io.EOF
+	}
+	if err != nil {
+		return Record{}, fmt.Errorf("read %s after line %d: %w", s.path, s.fr.line, err)
+	}
+	return s.record(fr.raw, fr.line, fr.oversize), nil
+}
+
+func (s *FileSource) record(raw []byte, line int64, oversize bool) Record {
 	return Record{
-		Raw:      buf,
-		Origin:   fmt.Sprintf("file:%s:%d", s.path, s.line),
-		Identity: fmt.Sprintf("file:%s:%d", filepath.Base(s.path), s.line),
+		Raw:      raw,
+		Origin:   fmt.Sprintf("file:%s:%d", s.path, line),
+		Identity: fmt.Sprintf("file:%s:%d", filepath.Base(s.path), line),
 		Received: s.now(),
 		Oversize: oversize,
-	}, nil
+	}
 }
 
 // Progress reports bytes consumed and the file size.
