@@ -38,24 +38,51 @@ func parseInputs(vals []string, o ingest.FeedOptions) ([]input, error) {
 // the summed counts.
 func ingestFiles(ctx context.Context, cl *kgo.Client, k kafkaSettings, inputs []input, fo ingest.FeedOptions,
 	reg *schemas.Registry, m *ingest.Metrics, log *slog.Logger) (ingest.Stats, error) {
+	return replayFiles(ctx, cl, k, inputs, fo, replayOptions{}, reg, m, log)
+}
+
+// replayOptions say how files are read: as the feed's own records or as
+// JSONL recordings, as fast as possible or paced.
+type replayOptions struct {
+	format string  // "raw" (default) or "jsonl"
+	speed  float64 // 0: as fast as possible; else recorded speed × speed
+}
+
+// fileSource is a replayable input file.
+type fileSource interface {
+	ingest.Source
+	Close() error
+}
+
+func openInput(in input, feed ingest.Feed, o replayOptions) (fileSource, error) {
+	if o.format == "jsonl" {
+		return ingest.OpenRecording(in.path)
+	}
+	return ingest.OpenFeedFile(in.path, feed)
+}
+
+// replayFiles is ingestFiles with replay options.
+func replayFiles(ctx context.Context, cl *kgo.Client, k kafkaSettings, inputs []input, fo ingest.FeedOptions,
+	o replayOptions, reg *schemas.Registry, m *ingest.Metrics, log *slog.Logger) (ingest.Stats, error) {
 	var total ingest.Stats
 	for _, in := range inputs {
 		feed, err := ingest.LookupFeed(in.feed, fo)
 		if err != nil {
 			return total, &ConfigError{Err: err}
 		}
-		src, err := ingest.OpenFile(in.path)
+		src, err := openInput(in, feed, o)
 		if err != nil {
 			return total, &ConfigError{Err: err}
 		}
 		log.Info("ingesting file", "feed", in.feed, "path", in.path)
 		a := &ingest.Adapter{Feed: feed, Client: cl, Topics: k.names(), Schemas: reg,
 			Instance: instanceName("ingest"), Log: log, Metrics: m}
+		if o.speed > 0 {
+			a.Pacer = ingest.NewPacer(o.speed, log)
+		}
 		st, err := a.Run(ctx, src)
 		src.Close()
-		total.Read += st.Read
-		total.Accepted += st.Accepted
-		total.Rejected += st.Rejected
+		total = total.Add(st)
 		if err != nil {
 			return total, fmt.Errorf("ingest %s as %s: %w", in.path, in.feed, err)
 		}
