@@ -67,6 +67,15 @@ type HTTPHandler struct {
 	sem   chan struct{}
 	reqs  atomic.Int64
 	now   func() time.Time
+
+	read, accepted, rejected atomic.Int64
+}
+
+// Stats sums the records of every batch so far: read counts the records of
+// batches that were framed and handed to Kafka, accepted and rejected those
+// Kafka acknowledged.
+func (h *HTTPHandler) Stats() Stats {
+	return Stats{Read: h.read.Load(), Accepted: h.accepted.Load(), Rejected: h.rejected.Load()}
 }
 
 // HTTPResult is what became of one record of a batch.
@@ -188,6 +197,9 @@ func (h *HTTPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.cfg.AckTimeout)
 	defer cancel()
 	st, results, err := a.IngestBatch(ctx, recs)
+	h.read.Add(st.Read)
+	h.accepted.Add(st.Accepted)
+	h.rejected.Add(st.Rejected)
 	resp := HTTPResponse{Feed: feed, Accepted: st.Accepted, Rejected: st.Rejected, Results: make([]HTTPResult, len(results))}
 	for i, res := range results {
 		hr := HTTPResult{Index: i, Origin: res.Origin, EventID: res.EventID, Outcome: "accepted", Key: res.Key}

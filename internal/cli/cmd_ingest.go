@@ -386,6 +386,7 @@ func ingestHTTPCmd(ctx context.Context, env Env, args []string) error {
 		return srv.Shutdown(sctx)
 	})
 	err = g.Wait()
+	printStats(env, h.Stats())
 	r.log.Info("stopped")
 	return err
 }

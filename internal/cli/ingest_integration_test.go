@@ -299,6 +299,9 @@ func TestIntegrationIngestHTTP(t *testing.T) {
 	if code := r.stopAndWait(t); code != 0 {
 		t.Fatalf("exit %d after SIGTERM:\n%s", code, r.stderr)
 	}
+	if out := r.stdout.String(); out != "read 11, accepted 10, rejected 1\n" {
+		t.Errorf("stdout %q", out)
+	}
 }
 
 // TestIntegrationIngestKafka runs 'contrail ingest kafka' on records an
