@@ -144,6 +144,7 @@ type TCPClient struct {
 	seq     int64     // records on the current connection
 	backoff time.Duration
 
+	everUp      bool // a connection was up once
 	down        bool // no connection since one was lost or the first dial failed
 	downSince   time.Time
 	downReason  error
@@ -257,13 +258,16 @@ func (c *TCPClient) dial(ctx context.Context) error {
 		c.fr = newFramer(c.rd, c.cfg.Feed.SplitFunc(), MaxRecordBytes)
 		c.gauge(+1)
 		switch {
-		case c.down:
+		case c.down && c.everUp:
 			c.cfg.Log.Info("feed connection back", "addr", c.cfg.Addr, "down_for", c.now().Sub(c.downSince).Round(time.Millisecond),
 				"attempts", c.downAttempt+1, "last_err", c.downReason)
+		case c.down:
+			c.cfg.Log.Info("connected to feed", "addr", c.cfg.Addr, "feed", c.cfg.Feed.Name,
+				"waited", c.now().Sub(c.downSince).Round(time.Millisecond), "attempts", c.downAttempt+1)
 		default:
 			c.cfg.Log.Info("connected to feed", "addr", c.cfg.Addr, "feed", c.cfg.Feed.Name)
 		}
-		c.down = false
+		c.down, c.everUp = false, true
 		if c.cfg.OnState != nil {
 			c.cfg.OnState(true, "")
 		}

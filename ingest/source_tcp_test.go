@@ -152,7 +152,8 @@ func testTCPClientReconnect(t *testing.T, env kafkaEnv) {
 }
 
 // TestTCPClientFirstDialFails checks a feed that is down at start-up is
-// waited for, with one log line, and that ctx ends the wait.
+// waited for with one log line, not one per attempt, and one more when it is
+// up; and that ctx ends the wait.
 func TestTCPClientFirstDialFails(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -169,19 +170,40 @@ func TestTCPClientFirstDialFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(t.Context())
+	defer src.Close()
 	go func() {
 		logs.waitFor(t, "feed connection attempt failed", 5)
-		cancel()
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Errorf("listen on %s: %v", addr, err)
+			return
+		}
+		defer ln.Close()
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.Write([]byte("first\n"))
+		_, _ = c.Read(make([]byte, 1))
 	}()
+	if rec, err := src.Next(t.Context()); err != nil || string(rec.Raw) != "first" {
+		t.Fatalf("Next = %q, %v; want the feed's first record once it is up", rec.Raw, err)
+	}
+	for msg, n := range map[string]int{"cannot connect to feed": 1, "connected to feed": 1, "feed connection back": 0} {
+		if c := logs.count(msg); c != n {
+			t.Errorf("%d log lines %q, want %d:\n%s", c, msg, n, logs)
+		}
+	}
+	if !slices.Equal(states, []bool{false, true}) {
+		t.Errorf("OnState calls %v, want down then up", states)
+	}
+
+	// With the feed gone again, ctx ends the wait.
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
 	if _, err := src.Next(ctx); err != context.Canceled {
-		t.Errorf("Next = %v, want context.Canceled", err)
-	}
-	if n := logs.count("cannot connect to feed"); n != 1 {
-		t.Errorf("%d 'cannot connect' lines, want 1:\n%s", n, logs)
-	}
-	if !slices.Equal(states, []bool{false}) {
-		t.Errorf("OnState calls %v, want one 'down'", states)
+		t.Errorf("Next with a cancelled context = %v, want context.Canceled", err)
 	}
 }
 
