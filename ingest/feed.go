@@ -32,6 +32,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/contrail-atm/contrail/ingest/adexp"
+	"github.com/contrail-atm/contrail/ingest/ats"
+	"github.com/contrail-atm/contrail/ingest/events"
 	"github.com/contrail-atm/contrail/ingest/sbs"
 )
 
@@ -69,7 +72,7 @@ type FeedOptions struct {
 var ErrUnknownFeed = errors.New("unknown feed")
 
 // FeedNames are the feeds this binary can ingest.
-func FeedNames() []string { return []string{"sbs"} }
+func FeedNames() []string { return []string{"sbs", "adexp", "ats", "json"} }
 
 // LookupFeed returns the feed called name.
 func LookupFeed(name string, o FeedOptions) (Feed, error) {
@@ -90,6 +93,16 @@ func LookupFeed(name string, o FeedOptions) (Feed, error) {
 				return key, m.Generated, nil
 			},
 		}, nil
+	case "adexp":
+		return Feed{Name: "adexp", Format: adexp.Format, FormatVersion: adexp.FormatVersion,
+			Check: adexp.Parser{}.Check, Split: adexp.Split}, nil
+	case "ats":
+		return Feed{Name: "ats", Format: ats.Format, FormatVersion: ats.FormatVersion,
+			Check: ats.Parser{}.Check, Split: ats.Split}, nil
+	case "json":
+		// JSON system events arrive one document per line (JSON Lines).
+		return Feed{Name: "json", Format: events.Format, FormatVersion: events.FormatVersion,
+			Check: events.Parser{}.Check}, nil
 	}
 	names := FeedNames()
 	slices.Sort(names)
