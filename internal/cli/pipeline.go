@@ -132,6 +132,13 @@ func startSinkClient(ctx context.Context, k kafkaSettings, s sinkSettings, feeds
 
 func newWriter(conn *clickhouse.Conn, cl *kgo.Client, reg *schemas.Registry, k kafkaSettings, s sinkSettings, st *stage) *clickhouse.Writer {
 	return clickhouse.NewWriter(conn, cl, reg, k.names().Rejected(),
-		clickhouse.WriterOptions{BatchRows: s.batchRows, FlushInterval: s.flushInterval},
+		clickhouse.WriterOptions{BatchRows: s.batchRows, FlushInterval: s.flushInterval,
+			Health: func(ok bool, reason string) {
+				if ok {
+					st.health.Ready("clickhouse-inserts")
+				} else {
+					st.health.NotReady("clickhouse-inserts", reason)
+				}
+			}},
 		st.log.With("stage", "sink"), clickhouse.NewMetrics(st.reg))
 }

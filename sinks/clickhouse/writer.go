@@ -35,6 +35,9 @@ type WriterOptions struct {
 	// RetryBackoff is the first wait after a failed insert; it doubles up to
 	// MaxBackoff. Defaults 250ms and 10s.
 	RetryBackoff, MaxBackoff time.Duration
+	// Health, if set, is told when inserts start failing (with the reason)
+	// and when they recover, so /readyz can report the outage.
+	Health func(ok bool, reason string)
 }
 
 func (o WriterOptions) withDefaults() WriterOptions {
@@ -241,12 +244,18 @@ func (w *Writer) flush(ctx context.Context) error {
 		if err == nil {
 			if !failingSince.IsZero() {
 				w.log.Info("ClickHouse inserts recovered", "after", time.Since(failingSince).Round(time.Millisecond), "attempts", attempt)
+				if w.opts.Health != nil {
+					w.opts.Health(true, "")
+				}
 			}
 			break
 		}
 		if failingSince.IsZero() {
 			failingSince = time.Now()
 			w.log.Error("ClickHouse insert failed; retrying with backoff until it succeeds", "rows", len(w.buf), "err", err)
+			if w.opts.Health != nil {
+				w.opts.Health(false, "ClickHouse inserts failing: "+err.Error())
+			}
 		}
 		select {
 		case <-ctx.Done():
