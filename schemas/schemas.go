@@ -1,11 +1,30 @@
 // Package schemas holds Contrail's Avro schemas (the .avsc files under avro/,
-// embedded in the binary) and the codecs that turn Go values into Kafka record
-// values and back.
+// embedded in the binary), the Go types they describe, and the codecs that
+// turn those values into Kafka record values and back.
 //
-// Records are written in Avro single-object encoding (0xC3 0x01, the 8-byte
-// CRC-64-AVRO fingerprint of the writer schema, then the binary datum), so every
-// record names the schema that wrote it and a reader can tell versions apart
-// without a registry. goavro is used only inside this package.
+// Every schema is versioned: avro/<name>.v<N>.avsc. A Registry keeps every
+// version of every schema; writers always use the highest version, readers
+// accept any version they can resolve onto the highest one (Avro schema
+// resolution, see Resolve and Compatible).
+//
+// Records carry their writer schema's identity in one of two framings:
+//
+//   - Avro single-object encoding (0xC3 0x01, the 8-byte little-endian
+//     CRC-64-AVRO fingerprint of the writer schema, then the binary datum),
+//     the default, needing no registry: Registry.Encode and Registry.Decode;
+//   - the Confluent wire format (0x00, a 4-byte big-endian schema id, then the
+//     datum) when a schema registry is configured: Codec with
+//     WithSchemaRegistry.
+//
+// Readers detect the framing from the first bytes (ParseHeader). goavro is
+// used only inside this package.
+//
+// Example:
+//
+//	reg := schemas.MustRegistry()
+//	b, err := reg.EncodeEnvelope(nil, &schemas.Envelope{Feed: "sbs", ProducerTSSource: schemas.FromPayload, Raw: line})
+//	...
+//	e, err := reg.DecodeEnvelope(b)
 package schemas
 
 import (
@@ -14,7 +33,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"time"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
 
 	"github.com/linkedin/goavro/v2"
 )
@@ -22,28 +46,44 @@ import (
 //go:embed avro/*.avsc
 var files embed.FS
 
-// ErrUnknownSchema is returned when a record's fingerprint names no schema
-// this binary knows, for example a record written by a newer Contrail.
+// Embedded returns the released schema files (<name>.v<N>.avsc at the root).
+func Embedded() fs.FS {
+	sub, err := fs.Sub(files, "avro")
+	if err != nil {
+		panic(err) // the embed pattern guarantees the directory
+	}
+	return sub
+}
+
+// The logical names of the embedded schemas.
+const (
+	EnvelopeSchema    = "envelope"
+	RejectedSchema    = "rejected"
+	DomainEventSchema = "domain_event"
+	FlightStateSchema = "flight_state"
+)
+
+// ErrUnknownSchema is returned when a record names a writer schema this
+// reader cannot use: a fingerprint no embedded version has (for example a
+// record written by a newer Contrail), a registry id the registry does not
+// know, or a schema of another record type.
 var ErrUnknownSchema = errors.New("unknown writer schema")
 
-// Registry holds the codecs of one binary's schemas. It is safe for concurrent
-// use: goavro codecs are immutable once built.
+// Registry holds every version of every schema of one binary. It is
+// immutable after construction and safe for concurrent use.
 type Registry struct {
+	// Envelope and Rejected are the codecs of the latest envelope and
+	// rejected schemas, kept for callers that predate versioning.
 	Envelope *goavro.Codec
 	Rejected *goavro.Codec
+
+	byName map[string][]*Schema // ascending versions 1..N
+	byFP   map[uint64]*Schema
 }
 
 // NewRegistry compiles the embedded schemas.
 func NewRegistry() (*Registry, error) {
-	env, err := load("avro/envelope.v1.avsc")
-	if err != nil {
-		return nil, err
-	}
-	rej, err := load("avro/rejected.v1.avsc")
-	if err != nil {
-		return nil, err
-	}
-	return &Registry{Envelope: env, Rejected: rej}, nil
+	return NewRegistryFS(Embedded())
 }
 
 // MustRegistry is NewRegistry for callers that cannot continue without the
@@ -56,53 +96,191 @@ func MustRegistry() *Registry {
 	return r
 }
 
-func load(name string) (*goavro.Codec, error) {
-	b, err := files.ReadFile(name)
+var fileName = regexp.MustCompile(`^([a-z][a-z0-9_]*)\.v([1-9][0-9]*)\.avsc$`)
+
+// NewRegistryFS compiles every <name>.v<N>.avsc file at the root of fsys.
+// Versions of a name must run 1..N without gaps, and no two files may have
+// the same fingerprint. Tests use it to add unreleased versions.
+func NewRegistryFS(fsys fs.FS) (*Registry, error) {
+	names, err := fs.Glob(fsys, "*.avsc")
 	if err != nil {
-		return nil, fmt.Errorf("read schema %s: %w", name, err)
+		return nil, err
 	}
-	c, err := goavro.NewCodec(string(b))
-	if err != nil {
-		return nil, fmt.Errorf("compile schema %s: %w", name, err)
+	r := &Registry{byName: map[string][]*Schema{}, byFP: map[uint64]*Schema{}}
+	for _, n := range names {
+		m := fileName.FindStringSubmatch(path.Base(n))
+		if m == nil {
+			return nil, fmt.Errorf("schema file %s: name is not <name>.v<N>.avsc", n)
+		}
+		v, _ := strconv.Atoi(m[2])
+		b, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return nil, fmt.Errorf("read schema %s: %w", n, err)
+		}
+		s, err := ParseSchema(m[1], v, string(b))
+		if err != nil {
+			return nil, err
+		}
+		if s.root.kind != kRecord {
+			return nil, fmt.Errorf("schema %s: top level is %s, want a record", s, s.root.kind)
+		}
+		if prev, dup := r.byFP[s.Fingerprint]; dup {
+			return nil, fmt.Errorf("schemas %s and %s have the same canonical form", prev, s)
+		}
+		r.byFP[s.Fingerprint] = s
+		r.byName[s.Name] = append(r.byName[s.Name], s)
 	}
-	return c, nil
+	for name, vs := range r.byName {
+		sort.Slice(vs, func(i, j int) bool { return vs[i].Version < vs[j].Version })
+		for i, s := range vs {
+			if s.Version != i+1 {
+				return nil, fmt.Errorf("schema %s: versions must run 1..N, found v%d at position %d", name, s.Version, i+1)
+			}
+		}
+	}
+	if s := r.Latest(EnvelopeSchema); s != nil {
+		r.Envelope = s.codec
+	}
+	if s := r.Latest(RejectedSchema); s != nil {
+		r.Rejected = s.codec
+	}
+	return r, nil
 }
 
-// TimestampSource says where an envelope's producer timestamp came from.
-type TimestampSource string
-
-// The timestamp sources of ARCHITECTURE.md §2, in order of preference.
-const (
-	FromPayload TimestampSource = "PAYLOAD"
-	FromRecord  TimestampSource = "RECORD"
-	FromReceipt TimestampSource = "RECEIPT"
-)
-
-// Envelope is one raw feed record with its provenance. Raw is never modified.
-type Envelope struct {
-	ID               string
-	Feed             string
-	Format           string
-	FormatVersion    string
-	Key              string
-	ProducerTS       time.Time
-	ProducerTSSource TimestampSource
-	IngestTS         time.Time
-	Adapter          string
-	Origin           string
-	Raw              []byte
+// Names lists the schema names, sorted.
+func (r *Registry) Names() []string {
+	out := make([]string, 0, len(r.byName))
+	for n := range r.byName {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
 }
 
-// Rejected is a record that failed its syntax check.
-type Rejected struct {
-	ID         string
-	Feed       string
-	ReasonCode string
-	Reason     string
-	IngestTS   time.Time
-	Adapter    string
-	Origin     string
-	Raw        []byte
+// Versions returns every version of a schema, oldest first; nil if unknown.
+func (r *Registry) Versions(name string) []*Schema {
+	return slices.Clone(r.byName[name])
+}
+
+// Latest returns the newest version of a schema, the one writers use; nil if
+// unknown.
+func (r *Registry) Latest(name string) *Schema {
+	vs := r.byName[name]
+	if len(vs) == 0 {
+		return nil
+	}
+	return vs[len(vs)-1]
+}
+
+// ByFingerprint returns the schema version with a CRC-64-AVRO fingerprint,
+// or nil.
+func (r *Registry) ByFingerprint(fp uint64) *Schema {
+	return r.byFP[fp]
+}
+
+func (r *Registry) latest(name string) (*Schema, error) {
+	s := r.Latest(name)
+	if s == nil {
+		return nil, fmt.Errorf("%w: no schema %s in this registry", ErrUnknownSchema, name)
+	}
+	return s, nil
+}
+
+// Value is a Go type with an embedded schema: *Envelope, *Rejected,
+// *DomainEvent and *FlightState. The conversions to and from goavro's native
+// form are unexported, so the set is closed.
+type Value interface {
+	// SchemaName is the logical schema name, e.g. "envelope".
+	SchemaName() string
+	toNative() map[string]any
+	fromNative(m map[string]any)
+}
+
+// Encode appends the single-object encoding of v, written with the latest
+// version of its schema, to buf.
+func (r *Registry) Encode(buf []byte, v Value) ([]byte, error) {
+	s, err := r.latest(v.SchemaName())
+	if err != nil {
+		return nil, err
+	}
+	return s.AppendSingle(buf, v.toNative())
+}
+
+// Decode reads a single-object encoded record into v, resolving the writer
+// version onto the latest one. Confluent-framed input needs a Codec with a
+// registry and gives an error wrapping ErrUnknownSchema.
+func (r *Registry) Decode(b []byte, v Value) error {
+	reader, err := r.latest(v.SchemaName())
+	if err != nil {
+		return err
+	}
+	native, err := r.DecodeAs(b, reader)
+	if err != nil {
+		return err
+	}
+	m, ok := native.(map[string]any)
+	if !ok {
+		return fmt.Errorf("datum is %T, not a record", native)
+	}
+	v.fromNative(m)
+	return nil
+}
+
+// DecodeAs decodes a single-object encoded record and resolves it onto
+// reader, returning goavro's native form of reader.
+func (r *Registry) DecodeAs(b []byte, reader *Schema) (any, error) {
+	h, err := ParseHeader(b)
+	if err != nil {
+		return nil, err
+	}
+	if h.Framing != SingleObject {
+		return nil, fmt.Errorf("%w: record in %s framing names schema id %d; reading it needs a schema registry", ErrUnknownSchema, h.Framing, h.SchemaID)
+	}
+	w := r.byFP[h.Fingerprint]
+	if w == nil {
+		return nil, fmt.Errorf("%w: fingerprint %016x is not among the %d embedded versions", ErrUnknownSchema, h.Fingerprint, len(r.byFP))
+	}
+	return decodeDatum(w, reader, h.Datum)
+}
+
+// AppendSingle appends the single-object encoding of native (goavro's native
+// form) written with s.
+func (s *Schema) AppendSingle(buf []byte, native any) ([]byte, error) {
+	out, err := s.codec.SingleFromNative(buf, native)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", s, err)
+	}
+	return out, nil
+}
+
+// AppendBinary appends the plain binary encoding of native, without framing.
+func (s *Schema) AppendBinary(buf []byte, native any) ([]byte, error) {
+	out, err := s.codec.BinaryFromNative(buf, native)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", s, err)
+	}
+	return out, nil
+}
+
+// decodeDatum decodes a bare datum written with w and resolves it onto
+// reader. It never panics: odd input is an error.
+func decodeDatum(w, reader *Schema, datum []byte) (native any, err error) {
+	if !sameName(w.root, reader.root) {
+		return nil, fmt.Errorf("%w: record written with %s (%s), want %s (%s)", ErrUnknownSchema, w, w.FullName, reader, reader.FullName)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			native, err = nil, fmt.Errorf("decode %s: %v", w, p)
+		}
+	}()
+	v, rest, err := w.codec.NativeFromBinary(datum)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", w, err)
+	}
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("decode %s: %d bytes after the datum", w, len(rest))
+	}
+	return Resolve(w, reader, v)
 }
 
 // EventID derives the deterministic id of a raw record: the same feed,
@@ -117,116 +295,4 @@ func EventID(feed, identity string, raw []byte) string {
 	h.Write([]byte{0})
 	h.Write(raw)
 	return hex.EncodeToString(h.Sum(nil)[:16])
-}
-
-// EncodeEnvelope appends the single-object encoding of e to buf.
-func (r *Registry) EncodeEnvelope(buf []byte, e *Envelope) ([]byte, error) {
-	out, err := r.Envelope.SingleFromNative(buf, map[string]any{
-		"id":                 e.ID,
-		"feed":               e.Feed,
-		"format":             e.Format,
-		"format_version":     e.FormatVersion,
-		"key":                e.Key,
-		"producer_ts":        e.ProducerTS,
-		"producer_ts_source": string(e.ProducerTSSource),
-		"ingest_ts":          e.IngestTS,
-		"adapter":            e.Adapter,
-		"origin":             e.Origin,
-		"raw":                e.Raw,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("encode envelope %s: %w", e.ID, err)
-	}
-	return out, nil
-}
-
-// DecodeEnvelope decodes a single-object encoded envelope.
-func (r *Registry) DecodeEnvelope(b []byte) (*Envelope, error) {
-	m, err := decode(r.Envelope, b)
-	if err != nil {
-		return nil, fmt.Errorf("decode envelope: %w", err)
-	}
-	return &Envelope{
-		ID:               str(m, "id"),
-		Feed:             str(m, "feed"),
-		Format:           str(m, "format"),
-		FormatVersion:    str(m, "format_version"),
-		Key:              str(m, "key"),
-		ProducerTS:       tm(m, "producer_ts"),
-		ProducerTSSource: TimestampSource(str(m, "producer_ts_source")),
-		IngestTS:         tm(m, "ingest_ts"),
-		Adapter:          str(m, "adapter"),
-		Origin:           str(m, "origin"),
-		Raw:              byt(m, "raw"),
-	}, nil
-}
-
-// EncodeRejected appends the single-object encoding of x to buf.
-func (r *Registry) EncodeRejected(buf []byte, x *Rejected) ([]byte, error) {
-	out, err := r.Rejected.SingleFromNative(buf, map[string]any{
-		"id":          x.ID,
-		"feed":        x.Feed,
-		"reason_code": x.ReasonCode,
-		"reason":      x.Reason,
-		"ingest_ts":   x.IngestTS,
-		"adapter":     x.Adapter,
-		"origin":      x.Origin,
-		"raw":         x.Raw,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("encode rejected record %s: %w", x.ID, err)
-	}
-	return out, nil
-}
-
-// DecodeRejected decodes a single-object encoded rejected record.
-func (r *Registry) DecodeRejected(b []byte) (*Rejected, error) {
-	m, err := decode(r.Rejected, b)
-	if err != nil {
-		return nil, fmt.Errorf("decode rejected record: %w", err)
-	}
-	return &Rejected{
-		ID:         str(m, "id"),
-		Feed:       str(m, "feed"),
-		ReasonCode: str(m, "reason_code"),
-		Reason:     str(m, "reason"),
-		IngestTS:   tm(m, "ingest_ts"),
-		Adapter:    str(m, "adapter"),
-		Origin:     str(m, "origin"),
-		Raw:        byt(m, "raw"),
-	}, nil
-}
-
-func decode(c *goavro.Codec, b []byte) (map[string]any, error) {
-	native, _, err := c.NativeFromSingle(b)
-	if err != nil {
-		var mismatch goavro.ErrWrongCodec
-		if errors.As(err, &mismatch) {
-			return nil, fmt.Errorf("%w: %v", ErrUnknownSchema, err)
-		}
-		return nil, err
-	}
-	m, ok := native.(map[string]any)
-	if !ok {
-		return nil, fmt.Errorf("datum is %T, not a record", native)
-	}
-	return m, nil
-}
-
-// The accessors below tolerate absent fields so a reader never panics on a
-// datum decoded with a different (resolved) schema.
-
-func str(m map[string]any, k string) string {
-	s, _ := m[k].(string)
-	return s
-}
-
-func byt(m map[string]any, k string) []byte {
-	b, _ := m[k].([]byte)
-	return b
-}
-
-func tm(m map[string]any, k string) time.Time {
-	t, _ := m[k].(time.Time)
-	return t.UTC()
 }
