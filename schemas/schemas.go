@@ -196,11 +196,21 @@ type Value interface {
 	fromNative(m map[string]any)
 }
 
+func validate(v Value) error {
+	if vv, ok := v.(interface{ Validate() error }); ok {
+		return vv.Validate()
+	}
+	return nil
+}
+
 // Encode appends the single-object encoding of v, written with the latest
 // version of its schema, to buf.
 func (r *Registry) Encode(buf []byte, v Value) ([]byte, error) {
 	s, err := r.latest(v.SchemaName())
 	if err != nil {
+		return nil, err
+	}
+	if err := validate(v); err != nil {
 		return nil, err
 	}
 	return s.AppendSingle(buf, v.toNative())
