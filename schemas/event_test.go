@@ -27,11 +27,15 @@ func eventCases() []*schemas.DomainEvent {
 		return e
 	}
 	return []*schemas.DomainEvent{
-		base(func(e *schemas.DomainEvent) { e.Type, e.FlightPlanned = schemas.EventFlightPlanned, &schemas.FlightPlanned{Plan: plan} }),
+		base(func(e *schemas.DomainEvent) {
+			e.Type, e.FlightPlanned = schemas.EventFlightPlanned, &schemas.FlightPlanned{Plan: plan}
+		}),
 		base(func(e *schemas.DomainEvent) {
 			e.Type, e.FlightPlanChanged = schemas.EventFlightPlanChanged, &schemas.FlightPlanChanged{Plan: plan, Changed: []string{"ades", "star"}}
 		}),
-		base(func(e *schemas.DomainEvent) { e.Type, e.FlightCancelled = schemas.EventFlightCancelled, &schemas.FlightCancelled{Reason: "CNL"} }),
+		base(func(e *schemas.DomainEvent) {
+			e.Type, e.FlightCancelled = schemas.EventFlightCancelled, &schemas.FlightCancelled{Reason: "CNL"}
+		}),
 		base(func(e *schemas.DomainEvent) {
 			e.Type, e.FlightDelayed = schemas.EventFlightDelayed, &schemas.FlightDelayed{NewEOBT: t0.Add(2 * time.Hour), PreviousEOBT: t0}
 		}),
