@@ -32,6 +32,7 @@ func commands() []command {
 		{"sink", "write the raw and rejected topics into ClickHouse", sinkCmd},
 		{"topics", "create or check the Kafka topics (idempotent)", topicsCmd},
 		{"migrate", "create or upgrade the ClickHouse tables (idempotent)", migrateCmd},
+		{"status", "print the sink's lag and the views' freshness (--wait until caught up)", statusCmd},
 		{"version", "print the version", versionCmd},
 	}
 }

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -143,6 +144,7 @@ func TestIntegrationRunRealSample(t *testing.T) {
 	if len(got) != len(lines) {
 		t.Fatalf("raw_events has %d rows, the file has %d lines", len(got), len(lines))
 	}
+	checkStatus(t, tt, len(lines))
 	for i, want := range lines {
 		origin := fmt.Sprintf("file:%s:%d", sample, i+1)
 		if raw, ok := got[origin]; !ok {
@@ -241,5 +243,36 @@ func TestIntegrationMigrateIdempotent(t *testing.T) {
 	code, _, errs = contrail(t, args...)
 	if code == 0 || !strings.Contains(errs, "newer than this binary") {
 		t.Fatalf("migrate against a newer schema: exit %d, stderr %q", code, errs)
+	}
+}
+
+// checkStatus runs `contrail status` after a pipeline run: the sink has
+// caught up, and the view shows every event of the input.
+func checkStatus(t *testing.T, tt testTarget, events int) {
+	t.Helper()
+	args := []string{"status", "--brokers", strings.Join(tt.brokers, ","), "--topic-prefix", tt.name,
+		"--sink-group", tt.name, "--clickhouse", tt.ch, "--clickhouse-database", tt.name, "--json", "--wait", "30s"}
+	code, out, errs := contrail(t, args...)
+	if code != 0 {
+		t.Fatalf("status exited %d\n%s%s", code, out, errs)
+	}
+	var rep struct {
+		TotalLag  int64 `json:"total_lag"`
+		Freshness []struct {
+			Feed   string
+			Events uint64
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("status --json output is not JSON: %v\n%s", err, out)
+	}
+	if rep.TotalLag != 0 || len(rep.Freshness) != 1 || rep.Freshness[0].Feed != "sbs" || rep.Freshness[0].Events != uint64(events) {
+		t.Fatalf("status reports %+v, want lag 0 and %d sbs events", rep, events)
+	}
+	// A group that never consumed is behind: --wait gives up with status 1.
+	code, _, errs = contrail(t, "status", "--brokers", strings.Join(tt.brokers, ","), "--topic-prefix", tt.name,
+		"--sink-group", tt.name+"-idle", "--wait", "600ms")
+	if code != cli.ExitFail || !strings.Contains(errs, "behind") {
+		t.Fatalf("status --wait for an idle group: exit %d, stderr %q; want 1 naming the lag", code, errs)
 	}
 }

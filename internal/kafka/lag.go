@@ -72,3 +72,24 @@ func WaitCaughtUp(ctx context.Context, adm *kadm.Client, group string, every tim
 		}
 	}
 }
+
+// TopicLag is how far group trails the end of each of topics right now, in
+// records, summed over each topic's partitions.
+func TopicLag(ctx context.Context, adm *kadm.Client, group string, topics ...string) (map[string]int64, error) {
+	ends, err := adm.ListEndOffsets(ctx, topics...)
+	if err == nil {
+		err = ends.Error()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list end offsets of %v: %w", topics, err)
+	}
+	committed, err := adm.FetchOffsetsForTopics(ctx, group, topics...)
+	if err != nil {
+		return nil, fmt.Errorf("fetch committed offsets of group %s: %w", group, err)
+	}
+	out := make(map[string]int64, len(topics))
+	for _, t := range topics {
+		out[t] = lagOf(kadm.ListedOffsets{t: ends[t]}, committed)
+	}
+	return out, nil
+}

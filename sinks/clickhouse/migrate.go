@@ -82,3 +82,30 @@ func recordMigration(ctx context.Context, c *Conn, m Migration) error {
 	}
 	return nil
 }
+
+// FeedFreshness says how current raw_events is for one feed.
+type FeedFreshness struct {
+	Feed           string    `json:"feed"`
+	Events         uint64    `json:"events"`          // distinct event ids (rows after deduplication)
+	LatestIngest   time.Time `json:"latest_ingest"`   // newest ingest time visible in ClickHouse
+	LatestProducer time.Time `json:"latest_producer"` // newest producer time visible in ClickHouse
+}
+
+// Freshness reads, per feed, the newest record visible in raw_events. The
+// age of LatestIngest is how stale the view is from an analyst's side.
+func Freshness(ctx context.Context, c *Conn) ([]FeedFreshness, error) {
+	rows, err := c.Query(ctx, "SELECT feed, uniqExact(event_id), max(ingest_ts), max(producer_ts) FROM "+c.Database+".raw_events GROUP BY feed ORDER BY feed")
+	if err != nil {
+		return nil, fmt.Errorf("read freshness from %s.raw_events: %w", c.Database, err)
+	}
+	defer rows.Close()
+	var out []FeedFreshness
+	for rows.Next() {
+		var f FeedFreshness
+		if err := rows.Scan(&f.Feed, &f.Events, &f.LatestIngest, &f.LatestProducer); err != nil {
+			return nil, fmt.Errorf("read freshness row: %w", err)
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}

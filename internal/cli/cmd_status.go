@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/contrail-atm/contrail/internal/kafka"
+	"github.com/contrail-atm/contrail/internal/topics"
+	"github.com/contrail-atm/contrail/sinks/clickhouse"
+)
+
+const statusSynopsis = `Usage: contrail status [flags]
+
+Prints how far each stage is behind: the ClickHouse sink's consumer lag per
+topic (records not yet written) and, with --clickhouse, how fresh each feed's
+rows in raw_events are. --json prints the same as one JSON document.
+With --wait D it polls until the sink has caught up (lag 0) and exits 0, or
+exits 1 after D.`
+
+// statusReport is the --json document.
+type statusReport struct {
+	Time      time.Time                  `json:"time"`
+	SinkGroup string                     `json:"sink_group"`
+	SinkLag   map[string]int64           `json:"sink_lag"`
+	TotalLag  int64                      `json:"total_lag"`
+	Freshness []clickhouse.FeedFreshness `json:"freshness,omitempty"`
+}
+
+func statusCmd(ctx context.Context, env Env, args []string) error {
+	var (
+		o      obsSettings
+		k      kafkaSettings
+		c      chSettings
+		group  = "contrail-sink"
+		fd     = append([]string(nil), topics.DefaultFeeds...)
+		asJSON bool
+		wait   time.Duration
+	)
+	fs := newFlagSet("status", statusSynopsis, env, &o)
+	k.add(fs, "Kafka seed brokers, host:port[,host:port] (required)")
+	c.add(fs, "")
+	fs.StringVar(&group, "sink-group", group, "consumer group of the ClickHouse sink")
+	fs.Var(&listValue{l: &fd}, "feeds", "feeds whose raw topics the sink reads")
+	fs.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
+	fs.Var(durationValue{&wait}, "wait", "poll until the sink has caught up, for at most this long (0: report once)")
+	if err := parse(fs, env, args); err != nil {
+		return err
+	}
+	log, err := o.logger(env)
+	if err != nil {
+		return err
+	}
+	cl, err := connectKafka(ctx, k, "admin", log, nil)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	var conn *clickhouse.Conn
+	if c.addr != "" {
+		if conn, err = c.open(ctx, env, k.timeout, log); err != nil {
+			return err
+		}
+		defer conn.Close()
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		rep := statusReport{Time: time.Now().UTC(), SinkGroup: group}
+		if rep.SinkLag, err = kafka.TopicLag(ctx, adm, group, sinkTopics(k, fd)...); err != nil {
+			return err
+		}
+		for _, l := range rep.SinkLag {
+			rep.TotalLag += l
+		}
+		if conn != nil {
+			if rep.Freshness, err = clickhouse.Freshness(ctx, conn); err != nil {
+				return err
+			}
+		}
+		if wait == 0 || rep.TotalLag == 0 || !time.Now().Before(deadline) {
+			printStatus(env, rep, asJSON)
+			if wait > 0 && rep.TotalLag > 0 {
+				return fmt.Errorf("sink group %s still %d records behind after --wait %s", group, rep.TotalLag, wait)
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func printStatus(env Env, rep statusReport, asJSON bool) {
+	if asJSON {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		fmt.Fprintln(env.Stdout, string(b))
+		return
+	}
+	names := make([]string, 0, len(rep.SinkLag))
+	for t := range rep.SinkLag {
+		names = append(names, t)
+	}
+	sort.Strings(names)
+	fmt.Fprintf(env.Stdout, "sink (group %s): %d records behind\n", rep.SinkGroup, rep.TotalLag)
+	for _, t := range names {
+		fmt.Fprintf(env.Stdout, "  %-32s lag %d\n", t, rep.SinkLag[t])
+	}
+	if len(rep.Freshness) > 0 {
+		fmt.Fprintln(env.Stdout, "raw_events freshness (age of the newest ingest time visible in ClickHouse):")
+		for _, f := range rep.Freshness {
+			fmt.Fprintf(env.Stdout, "  %-8s events %-10d newest ingest %s (%s ago), newest producer time %s\n",
+				f.Feed, f.Events, f.LatestIngest.UTC().Format(time.RFC3339), rep.Time.Sub(f.LatestIngest).Round(time.Second),
+				f.LatestProducer.UTC().Format(time.RFC3339))
+		}
+	}
+}
