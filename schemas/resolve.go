@@ -276,6 +276,9 @@ func resolveValue(w, r *avroType, v any, path string) (any, error) {
 		}
 		return bad()
 	case kFixed:
+		if w.size != r.size {
+			return nil, fmt.Errorf("%s: fixed size %d cannot be read as size %d", path, w.size, r.size)
+		}
 		if b, ok := v.([]byte); ok {
 			return b, nil
 		}

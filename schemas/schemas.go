@@ -272,23 +272,33 @@ func (s *Schema) AppendBinary(buf []byte, native any) ([]byte, error) {
 	return out, nil
 }
 
+// DecodeBinary decodes a bare binary datum written with s into goavro's
+// native form. Odd input is an error, never a panic.
+func (s *Schema) DecodeBinary(datum []byte) (native any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			native, err = nil, fmt.Errorf("decode %s: %v", s, p)
+		}
+	}()
+	v, rest, err := s.codec.NativeFromBinary(datum)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", s, err)
+	}
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("decode %s: %d bytes after the datum", s, len(rest))
+	}
+	return v, nil
+}
+
 // decodeDatum decodes a bare datum written with w and resolves it onto
 // reader. It never panics: odd input is an error.
-func decodeDatum(w, reader *Schema, datum []byte) (native any, err error) {
+func decodeDatum(w, reader *Schema, datum []byte) (any, error) {
 	if !sameName(w.root, reader.root) {
 		return nil, fmt.Errorf("%w: record written with %s (%s), want %s (%s)", ErrUnknownSchema, w, w.FullName, reader, reader.FullName)
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			native, err = nil, fmt.Errorf("decode %s: %v", w, p)
-		}
-	}()
-	v, rest, err := w.codec.NativeFromBinary(datum)
+	v, err := w.DecodeBinary(datum)
 	if err != nil {
-		return nil, fmt.Errorf("decode %s: %w", w, err)
-	}
-	if len(rest) != 0 {
-		return nil, fmt.Errorf("decode %s: %d bytes after the datum", w, len(rest))
+		return nil, err
 	}
 	return Resolve(w, reader, v)
 }
