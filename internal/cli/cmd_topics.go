@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -98,7 +99,11 @@ func connectKafka(ctx context.Context, k kafkaSettings, role string, log *slog.L
 	}
 	if err := kafka.Ping(ctx, cl, k.timeout); err != nil {
 		cl.Close()
-		return nil, &ConfigError{Err: fmt.Errorf("%w (brokers %v; check --brokers)", err, k.brokers)}
+		if ae, ok := errors.AsType[*kafka.AuthError](err); ok {
+			ae.User, ae.Mechanism = k.sasl.User, k.sasl.Mechanism
+			return nil, &ConfigError{Err: fmt.Errorf("%w (brokers %v)", ae, k.brokers)}
+		}
+		return nil, &ConfigError{Err: fmt.Errorf("%w (brokers %v; check --brokers and --kafka-tls)", err, k.brokers)}
 	}
 	return cl, nil
 }

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/contrail-atm/contrail/internal/kafka"
 	"github.com/contrail-atm/contrail/internal/telemetry"
+	"github.com/contrail-atm/contrail/internal/tlsfiles"
 	"github.com/contrail-atm/contrail/internal/topics"
 	"github.com/contrail-atm/contrail/sinks/clickhouse"
 )
@@ -39,7 +41,108 @@ func parse(fs *flag.FlagSet, env Env, args []string) error {
 	if errors.Is(err, flag.ErrHelp) {
 		help()
 	}
+	if err != nil {
+		return err
+	}
+	fs.VisitAll(func(f *flag.Flag) {
+		if a, ok := f.Value.(secretFileValue); ok && err == nil {
+			err = a.after(env.Getenv)
+		}
+	})
 	return err
+}
+
+// secretFileValue is a setting naming a file that holds a secret (the
+// alternative being an environment variable; secrets are never flags, which
+// ps shows). Once every setting is parsed, after reads the secret from the
+// variable or the file and checks the settings that go with it.
+type secretFileValue struct {
+	path  *string
+	after func(getenv func(string) string) error
+}
+
+func (v secretFileValue) String() string {
+	if v.path == nil {
+		return ""
+	}
+	return *v.path
+}
+
+func (v secretFileValue) Set(s string) error {
+	*v.path = s
+	return nil
+}
+
+// readSecret returns the secret in the environment variable envVar or in the
+// file named by the setting fileFlag; setting both is an error. Trailing line
+// breaks of the file are dropped. Errors never contain the secret.
+func readSecret(getenv func(string) string, envVar, fileFlag, path string) (string, error) {
+	v := getenv(envVar)
+	if path == "" {
+		return v, nil
+	}
+	if v != "" {
+		return "", configErr("both %s and --%s are set: set the password once", envVar, fileFlag)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", configErr("--%s: %v", fileFlag, err)
+	}
+	v = strings.TrimRight(string(b), "\r\n")
+	if v == "" {
+		return "", configErr("--%s: %s is empty", fileFlag, path)
+	}
+	return v, nil
+}
+
+// tlsSettings are the TLS flags of one dependency (Kafka or ClickHouse),
+// named <prefix>-tls, <prefix>-ca-file, ...
+type tlsSettings struct {
+	prefix string
+	on     bool
+	files  tlsfiles.Files
+	client bool // offer --<prefix>-cert-file and --<prefix>-key-file
+}
+
+func (t *tlsSettings) add(fs *flag.FlagSet, prefix, what string, client bool) {
+	t.prefix, t.client = prefix, client
+	fs.BoolVar(&t.on, prefix+"-tls", false, "connect to "+what+" over TLS")
+	fs.StringVar(&t.files.CAFile, prefix+"-ca-file", "", "PEM file of the CAs that sign "+what+"'s certificates (with --"+prefix+"-tls; default: the system's)")
+	if client {
+		fs.StringVar(&t.files.CertFile, prefix+"-cert-file", "", "PEM client certificate presented to "+what+" (with --"+prefix+"-tls and --"+prefix+"-key-file)")
+		fs.StringVar(&t.files.KeyFile, prefix+"-key-file", "", "PEM private key of --"+prefix+"-cert-file")
+	}
+	fs.StringVar(&t.files.ServerName, prefix+"-tls-server-name", "", "host name expected in "+what+"'s certificate (default: the host dialled)")
+	fs.BoolVar(&t.files.InsecureSkipVerify, prefix+"-tls-insecure-skip-verify", false, "accept any certificate from "+what+" (development only: no protection against interception)")
+}
+
+func (t *tlsSettings) check() error {
+	if !t.on {
+		f := t.files
+		for _, s := range []struct {
+			set  bool
+			name string
+		}{{f.CAFile != "", "ca-file"}, {f.CertFile != "", "cert-file"}, {f.KeyFile != "", "key-file"},
+			{f.ServerName != "", "tls-server-name"}, {f.InsecureSkipVerify, "tls-insecure-skip-verify"}} {
+			if s.set {
+				return configErr("--%s-%s needs --%s-tls (or %s=true)", t.prefix, s.name, t.prefix, envName(t.prefix+"-tls"))
+			}
+		}
+		return nil
+	}
+	if err := t.files.Validate(); err != nil {
+		return configErr("--%s-cert-file and --%s-key-file: %v", t.prefix, t.prefix, err)
+	}
+	return nil
+}
+
+// config is nil without TLS.
+func (t *tlsSettings) config() *tlsfiles.Files {
+	if !t.on {
+		return nil
+	}
+	f := t.files
+	return &f
 }
 
 // obsSettings are logging and the operator endpoint.
@@ -61,12 +164,17 @@ func (o *obsSettings) logger(env Env) (*slog.Logger, error) {
 	return l, nil
 }
 
-// kafkaSettings say how to reach Kafka and name topics.
+// kafkaSettings say how to reach Kafka and name topics. The SASL password
+// comes from CONTRAIL_KAFKA_SASL_PASSWORD or --kafka-sasl-password-file,
+// never a flag.
 type kafkaSettings struct {
 	brokers  []string
 	clientID string
 	prefix   string
 	timeout  time.Duration
+	tls      tlsSettings
+	sasl     kafka.SASL
+	pwFile   string
 }
 
 func (k *kafkaSettings) add(fs *flag.FlagSet, brokersHelp string) {
@@ -75,30 +183,66 @@ func (k *kafkaSettings) add(fs *flag.FlagSet, brokersHelp string) {
 	fs.StringVar(&k.clientID, "client-id", k.clientID, "Kafka client id prefix")
 	fs.StringVar(&k.prefix, "topic-prefix", k.prefix, "prefix of every topic name (contrail.raw.sbs, ...)")
 	fs.Var(durationValue{&k.timeout}, "connect-timeout", "how long to wait for Kafka or ClickHouse at start-up before failing")
+	k.tls.add(fs, "kafka", "Kafka", true)
+	fs.Var(choiceValue{&k.sasl.Mechanism, kafka.Mechanisms}, "kafka-sasl-mechanism",
+		"SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (default: no SASL); use with --kafka-tls, PLAIN sends the password as is")
+	fs.StringVar(&k.sasl.User, "kafka-sasl-user", "", "SASL user (password from CONTRAIL_KAFKA_SASL_PASSWORD or --kafka-sasl-password-file)")
+	fs.Var(secretFileValue{&k.pwFile, k.afterParse}, "kafka-sasl-password-file",
+		"file holding the SASL password (alternative to CONTRAIL_KAFKA_SASL_PASSWORD; there is no password flag)")
+}
+
+func (k *kafkaSettings) afterParse(getenv func(string) string) error {
+	if err := k.tls.check(); err != nil {
+		return err
+	}
+	pw, err := readSecret(getenv, "CONTRAIL_KAFKA_SASL_PASSWORD", "kafka-sasl-password-file", k.pwFile)
+	if err != nil {
+		return err
+	}
+	k.sasl.Password = pw
+	if err := k.sasl.Validate(); err != nil {
+		return &ConfigError{Err: err}
+	}
+	return nil
 }
 
 func (k *kafkaSettings) config() kafka.Config {
-	return kafka.Config{Brokers: k.brokers, ClientID: k.clientID}
+	return kafka.Config{Brokers: k.brokers, ClientID: k.clientID, TLS: k.tls.config(), SASL: k.sasl}
 }
 
 func (k *kafkaSettings) names() topics.Names { return topics.Names{Prefix: k.prefix} }
 
 // chSettings say how to reach ClickHouse. The password comes only from the
-// environment (CONTRAIL_CLICKHOUSE_PASSWORD), never a flag visible in ps.
+// environment (CONTRAIL_CLICKHOUSE_PASSWORD) or --clickhouse-password-file,
+// never a flag visible in ps.
 type chSettings struct {
 	addr, database, user string
+	tls                  tlsSettings
+	pwFile, password     string
 }
 
 func (c *chSettings) add(fs *flag.FlagSet, defaultAddr string) {
 	c.addr, c.database, c.user = defaultAddr, "contrail", "default"
 	fs.Var(hostPortValue{&c.addr}, "clickhouse", "ClickHouse native-protocol address host:port (e.g. 127.0.0.1:9000; deploy/local/clickhouse uses 127.0.0.1:19000)")
 	fs.StringVar(&c.database, "clickhouse-database", c.database, "ClickHouse database holding Contrail's tables")
-	fs.StringVar(&c.user, "clickhouse-user", c.user, "ClickHouse user (password from CONTRAIL_CLICKHOUSE_PASSWORD)")
+	fs.StringVar(&c.user, "clickhouse-user", c.user, "ClickHouse user (password from CONTRAIL_CLICKHOUSE_PASSWORD or --clickhouse-password-file)")
+	fs.Var(secretFileValue{&c.pwFile, c.afterParse}, "clickhouse-password-file",
+		"file holding the ClickHouse password (alternative to CONTRAIL_CLICKHOUSE_PASSWORD; there is no password flag)")
+	c.tls.add(fs, "clickhouse", "ClickHouse", false)
+}
+
+func (c *chSettings) afterParse(getenv func(string) string) error {
+	if err := c.tls.check(); err != nil {
+		return err
+	}
+	pw, err := readSecret(getenv, "CONTRAIL_CLICKHOUSE_PASSWORD", "clickhouse-password-file", c.pwFile)
+	c.password = pw
+	return err
 }
 
 func (c *chSettings) open(ctx context.Context, env Env, timeout time.Duration, log *slog.Logger) (*clickhouse.Conn, error) {
 	cfg := clickhouse.Config{Addr: c.addr, Database: c.database, User: c.user,
-		Password: env.Getenv("CONTRAIL_CLICKHOUSE_PASSWORD"), DialTimeout: timeout}
+		Password: c.password, TLS: c.tls.config(), DialTimeout: timeout}
 	if err := cfg.Validate(); err != nil {
 		return nil, &ConfigError{Err: err}
 	}

@@ -163,11 +163,14 @@ func TestMainMigratePrint(t *testing.T) {
 }
 
 var (
-	commonFlags     = []string{"config", "log-format", "log-level"}
-	kafkaFlags      = []string{"brokers", "client-id", "topic-prefix", "connect-timeout"}
-	clickhouseFlags = []string{"clickhouse", "clickhouse-database", "clickhouse-user"}
-	sinkFlags       = []string{"sink-group", "batch-rows", "flush-interval"}
-	topicFlags      = []string{"feeds", "partitions", "replication-factor", "raw-retention", "ingest-retention"}
+	commonFlags = []string{"config", "log-format", "log-level"}
+	kafkaFlags  = []string{"brokers", "client-id", "topic-prefix", "connect-timeout",
+		"kafka-tls", "kafka-ca-file", "kafka-cert-file", "kafka-key-file", "kafka-tls-server-name", "kafka-tls-insecure-skip-verify",
+		"kafka-sasl-mechanism", "kafka-sasl-user", "kafka-sasl-password-file"}
+	clickhouseFlags = []string{"clickhouse", "clickhouse-database", "clickhouse-user", "clickhouse-password-file",
+		"clickhouse-tls", "clickhouse-ca-file", "clickhouse-tls-server-name", "clickhouse-tls-insecure-skip-verify"}
+	sinkFlags  = []string{"sink-group", "batch-rows", "flush-interval"}
+	topicFlags = []string{"feeds", "partitions", "replication-factor", "raw-retention", "ingest-retention"}
 )
 
 func flags(groups ...[]string) []string {

@@ -6,6 +6,7 @@
 //
 //	CONTRAIL_TEST_KAFKA       Kafka seed brokers, host:port[,host:port]
 //	CONTRAIL_TEST_CLICKHOUSE  ClickHouse native address, host:port
+//	CONTRAIL_TEST_KAFKA_SASL_SSL and friends: see SASLSSL
 //	CONTRAIL_REQUIRE_INFRA=1  fail, instead of skip, when either is missing
 //	                          or unreachable (CI sets it)
 //
@@ -55,6 +56,13 @@ func need(t testing.TB, what, env, start string, addrs []string) {
 		c.Close()
 		return
 	}
+	unavailable(t, what, env, start, why)
+}
+
+// unavailable skips the test, or fails it under CONTRAIL_REQUIRE_INFRA=1,
+// saying why and how to start the dependency.
+func unavailable(t testing.TB, what, env, start, why string) {
+	t.Helper()
 	msg := "\n\n*** INTEGRATION TEST NEEDS REAL " + strings.ToUpper(what) + ": " + why +
 		"\n*** start it with `" + start + "` and export " + env + " (or run `make test`)\n"
 	if Required() {

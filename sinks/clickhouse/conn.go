@@ -11,6 +11,7 @@ package clickhouse
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -18,6 +19,8 @@ import (
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/contrail-atm/contrail/internal/tlsfiles"
 )
 
 // Config says how to reach ClickHouse.
@@ -28,7 +31,11 @@ type Config struct {
 	// Database holds Contrail's tables; created by Migrate. Default "contrail".
 	Database string
 	// User and Password authenticate. Default user "default", no password.
+	// Password is a secret: Open never logs it or puts it in an error.
 	User, Password string
+	// TLS, when set, encrypts the connection (the server's secure native
+	// port, tcp_port_secure, 9440 by default). Default nil: plaintext.
+	TLS *tlsfiles.Files
 	// DialTimeout bounds connecting. Default 5s.
 	DialTimeout time.Duration
 }
@@ -101,7 +108,15 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Conn, error) {
 	if user == "" {
 		user = "default"
 	}
+	var tc *tls.Config
+	if cfg.TLS != nil {
+		var err error
+		if tc, err = cfg.TLS.Load(); err != nil {
+			return nil, fmt.Errorf("ClickHouse TLS: %w", err)
+		}
+	}
 	conn, err := ch.Open(&ch.Options{
+		TLS:         tc,
 		Addr:        []string{cfg.Addr},
 		Protocol:    ch.Native,
 		Auth:        ch.Auth{Database: "default", Username: user, Password: cfg.Password},

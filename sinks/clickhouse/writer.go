@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/contrail-atm/contrail/schemas"
@@ -162,7 +163,7 @@ func (w *Writer) Run(ctx context.Context) error {
 				return
 			}
 			w.log.Warn("fetch error", "topic", t, "partition", p, "err", err)
-			if t == "" && p == -1 {
+			if (t == "" && p == -1) || isAuthError(err) {
 				fatal = err // client-level errors such as failed authentication
 			}
 		})
@@ -185,6 +186,13 @@ func (w *Writer) Run(ctx context.Context) error {
 			lastFlush = time.Now()
 		}
 	}
+}
+
+// isAuthError reports a rejected SASL login or a connection the broker closed
+// on its first response (TLS or SASL mismatch): retrying cannot help.
+func isAuthError(err error) bool {
+	_, eof := errors.AsType[*kgo.ErrFirstReadEOF](err)
+	return eof || errors.Is(err, kerr.SaslAuthenticationFailed)
 }
 
 func (w *Writer) add(fetches kgo.Fetches) {
