@@ -20,7 +20,13 @@ type SubjectNameStrategy func(topic string, s *Schema) string
 // flights.events: DomainEvent, flights.state: FlightState), so the registry's
 // per-subject compatibility check guards each topic's evolution. It is the
 // Codec default.
-func TopicNameStrategy(topic string, _ *Schema) string { return topic + "-value" }
+// An empty topic gives no subject (an error at Encode).
+func TopicNameStrategy(topic string, _ *Schema) string {
+	if topic == "" {
+		return ""
+	}
+	return topic + "-value"
+}
 
 // RecordNameStrategy names the subject after the record's full name, e.g.
 // "io.contrail.raw.Envelope", for topics that mix record types.
@@ -122,7 +128,11 @@ func (c *Codec) Encode(ctx context.Context, buf []byte, topic string, v Value) (
 	if err := validate(v); err != nil {
 		return nil, err
 	}
-	id, err := c.SchemaID(ctx, c.subject(topic, s), s)
+	subject := c.subject(topic, s)
+	if subject == "" {
+		return nil, fmt.Errorf("encode %s for topic %q: no schema registry subject", s, topic)
+	}
+	id, err := c.SchemaID(ctx, subject, s)
 	if err != nil {
 		return nil, err
 	}

@@ -121,8 +121,24 @@ func TestEvolution(t *testing.T) {
 				if len(all[n]) == 0 {
 					t.Errorf("no samples for schema %s", n)
 				}
-				for _, p := range evolutionProblems(vs, reg.Latest(n), natives(t, reg, all[n])) {
+				ns := natives(t, reg, all[n])
+				for _, p := range evolutionProblems(vs, reg.Latest(n), ns) {
 					t.Errorf("%s: %s", n, p)
+				}
+				// The resolver is the identity between two parses of the
+				// same text (distinct schemas, so Resolve walks the whole tree).
+				latest := reg.Latest(n)
+				twin, err := schemas.ParseSchema(latest.Name, latest.Version, latest.Text)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := schemas.Compatible(latest, twin); err != nil {
+					t.Errorf("%s is not compatible with itself: %v", latest, err)
+				}
+				for i, x := range ns {
+					if got, err := schemas.Resolve(latest, twin, x); err != nil || !reflect.DeepEqual(got, x) {
+						t.Errorf("%s sample %d resolved onto itself: %v\n got  %#v\n want %#v", latest, i, err, got, x)
+					}
 				}
 			}
 		})

@@ -37,6 +37,9 @@ func (e *IncompatibleError) Unwrap() error { return ErrIncompatible }
 // string<->bytes promote; every writer union branch must match some reader
 // branch (or the non-union reader). It returns nil or an *IncompatibleError.
 func Compatible(writer, reader *Schema) error {
+	if writer == nil || reader == nil || writer.root == nil || reader.root == nil {
+		return fmt.Errorf("%w: Compatible needs two parsed schemas", ErrIncompatible)
+	}
 	c := checker{seen: map[[2]*avroType]bool{}}
 	c.check(writer.root, reader.root, reader.root.name)
 	if len(c.problems) > 0 {
@@ -200,6 +203,9 @@ func writerField(w *avroType, rf *avroField) *avroField {
 func Resolve(writer, reader *Schema, datum any) (any, error) {
 	if writer == reader {
 		return datum, nil
+	}
+	if writer == nil || reader == nil || writer.root == nil || reader.root == nil {
+		return nil, fmt.Errorf("%w: Resolve needs two parsed schemas", ErrIncompatible)
 	}
 	v, err := resolveValue(writer.root, reader.root, datum, reader.root.name)
 	if err != nil {
