@@ -232,6 +232,47 @@ func TestEnvelopeV2Typed(t *testing.T) {
 	}
 }
 
+// TestNewEventTypeReadByOldReader shows why DomainEvent has one optional
+// field per type and an enum default: an event of a type added in a later
+// version reaches an old reader as type UNKNOWN without payload, not as an
+// error.
+func TestNewEventTypeReadByOldReader(t *testing.T) {
+	old, newer := registry(t), registryWith(t, "testdata/evolution")
+	v1, v2 := old.Latest(schemas.DomainEventSchema), newer.Latest(schemas.DomainEventSchema)
+	if v2.Version != 2 {
+		t.Fatalf("testdata registry has domain_event v%d, want v2", v2.Version)
+	}
+	b, err := newer.EncodeEvent(nil, eventCases()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	native, err := v2.DecodeBinary(b[10:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := native.(map[string]any)
+	m["type"], m["flight_planned"] = "ROUTE_AMENDED", nil
+	m["route_amended"] = map[string]any{"io.contrail.flight.RouteAmended": map[string]any{"route": "DCT"}}
+	if err := schemas.Compatible(v2, v1); err != nil {
+		t.Fatalf("Compatible(v2, v1) = %v", err)
+	}
+	resolved, err := schemas.Resolve(v2, v1, m)
+	if err != nil {
+		t.Fatalf("Resolve(v2 -> v1): %v", err)
+	}
+	enc, err := v1.AppendSingle(nil, resolved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := old.DecodeEvent(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Type != schemas.EventUnknown || got.EventID != "ev1" || got.GUFI != "gufi-1" || got.Validate() == nil {
+		t.Errorf("old reader got %+v, want type UNKNOWN with the header and no payload", got)
+	}
+}
+
 // TestFingerprintsGolden pins every released version: its CRC-64-AVRO
 // fingerprint (what single-object records carry) and the SHA-256 of its text
 // (defaults, aliases and docs, which the canonical form drops). A released
