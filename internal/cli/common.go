@@ -247,8 +247,11 @@ func (c *chSettings) open(ctx context.Context, env Env, timeout time.Duration, l
 		return nil, &ConfigError{Err: err}
 	}
 	conn, err := clickhouse.Open(ctx, cfg, log)
+	if clickhouse.IsAuthError(err) {
+		return nil, &ConfigError{Err: fmt.Errorf("ClickHouse rejected user %s: %w (check --clickhouse-user and the password from CONTRAIL_CLICKHOUSE_PASSWORD or --clickhouse-password-file)", c.user, err)}
+	}
 	if err != nil {
-		return nil, &ConfigError{Err: fmt.Errorf("%w (is ClickHouse running? check --clickhouse)", err)}
+		return nil, &ConfigError{Err: fmt.Errorf("%w (is ClickHouse running? check --clickhouse and --clickhouse-tls)", err)}
 	}
 	return conn, nil
 }

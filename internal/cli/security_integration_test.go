@@ -194,6 +194,39 @@ func TestIntegrationKafkaTLSMismatch(t *testing.T) {
 	}
 }
 
+// TestIntegrationClickHouseWrongPassword: a refused ClickHouse login stops
+// the command with exit 2 and one line naming the user, never the password.
+func TestIntegrationClickHouseWrongPassword(t *testing.T) {
+	addr := infratest.ClickHouse(t)
+	const wrong = "not-the-clickhouse-password-42"
+	pwFile := filepath.Join(t.TempDir(), "password")
+	if err := os.WriteFile(pwFile, []byte(wrong+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]struct {
+		env  map[string]string
+		args []string
+	}{
+		"password file": {nil, []string{"--clickhouse-password-file", pwFile}},
+		"password env":  {map[string]string{"CONTRAIL_CLICKHOUSE_PASSWORD": wrong}, nil},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			args := append([]string{"migrate", "--clickhouse", addr, "--clickhouse-database", infratest.Name(t, "wrongpw"), "--log-level", "debug"}, tc.args...)
+			code, out, errs := contrailEnv(t, tc.env, args...)
+			if code != cli.ExitConfig {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, cli.ExitConfig, out, errs)
+			}
+			if last := lastLines(errs, 1); !strings.Contains(last, "ClickHouse rejected user default") {
+				t.Errorf("last line %q does not say the login was refused", last)
+			}
+			if strings.Contains(out+errs, wrong) {
+				t.Errorf("the password appears in the output")
+			}
+		})
+	}
+}
+
 func lastLines(s string, n int) string {
 	ls := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	if len(ls) > n {
