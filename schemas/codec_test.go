@@ -289,6 +289,8 @@ func FuzzCodecDecode(f *testing.F) {
 	ctx := context.Background()
 	plain := codec(f, reg)
 	withSR := codec(f, reg, schemas.WithSchemaRegistry(srClient(f, fake.URL)))
+	// evo embeds test-only newer versions, so v1 records go through Resolve.
+	evo := codec(f, registryWith(f, "testdata/evolution"))
 	for _, v := range []schemas.Value{sampleEnvelope(), &schemas.Rejected{ID: "x"}, &schemas.FlightState{GUFI: "g"}, eventCases()[5]} {
 		for _, c := range []*schemas.Codec{plain, withSR} {
 			b, err := c.Encode(ctx, nil, "t", v)
@@ -309,7 +311,7 @@ func FuzzCodecDecode(f *testing.F) {
 		if herr == nil && h.Framing != schemas.SingleObject && h.Framing != schemas.Confluent {
 			t.Fatalf("ParseHeader gave framing %v without error", h.Framing)
 		}
-		for _, c := range []*schemas.Codec{plain, withSR} {
+		for _, c := range []*schemas.Codec{plain, withSR, evo} {
 			for _, v := range []schemas.Value{&schemas.Envelope{}, &schemas.Rejected{}, &schemas.DomainEvent{}, &schemas.FlightState{}} {
 				if err := c.Decode(ctx, b, v); err == nil && herr != nil {
 					t.Fatalf("Decode accepted % x that ParseHeader rejects: %v", b, herr)

@@ -1,8 +1,11 @@
 package schemas_test
 
 import (
+	"encoding/binary"
 	"errors"
+	"math"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -158,6 +161,24 @@ func TestResolveOddDatum(t *testing.T) {
 		map[string]any{"a": int32(1), "u": map[string]any{"bogus": "x"}}, map[string]any{"a": int32(1), "u": nil, "l": "no"}} {
 		if _, err := schemas.Resolve(w, r, in); err == nil {
 			t.Errorf("Resolve(%#v) succeeded, want an error", in)
+		}
+	}
+}
+
+// TestHugeBlockCount: a corrupt array or map block count must fail fast
+// instead of making goavro allocate room for billions of items.
+func TestHugeBlockCount(t *testing.T) {
+	for _, typ := range []string{`{"type":"array","items":"string"}`, `{"type":"map","values":"string"}`} {
+		s := parse(t, rec(`{"name":"l","type":`+typ+`}`))
+		datum := binary.AppendVarint(nil, math.MaxInt32) // Avro longs are zigzag varints
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		if _, err := s.DecodeBinary(datum); err == nil {
+			t.Errorf("%s: block count MaxInt32 decoded without error", typ)
+		}
+		runtime.ReadMemStats(&after)
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 256<<20 {
+			t.Errorf("%s: decoding a corrupt block count allocated %d MiB", typ, grew>>20)
 		}
 	}
 }

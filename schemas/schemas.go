@@ -63,6 +63,19 @@ const (
 	FlightStateSchema = "flight_state"
 )
 
+// maxBlockCount bounds the item count of one array or map block. goavro
+// allocates room for a block's items before reading them, so a corrupt count
+// (it accepts up to MaxInt32) would allocate tens of gigabytes. Every item of
+// Contrail's arrays and maps takes at least one byte, and a Kafka record is far
+// below a million bytes, so no valid record comes near this bound.
+const maxBlockCount = 1 << 20
+
+func init() {
+	// goavro is used only in this package, so its package-level limit is ours
+	// to set.
+	goavro.MaxBlockCount = maxBlockCount
+}
+
 // ErrUnknownSchema is returned when a record names a writer schema this
 // reader cannot use: a fingerprint no embedded version has (for example a
 // record written by a newer Contrail), a registry id the registry does not
