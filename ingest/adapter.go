@@ -86,6 +86,10 @@ type Adapter struct {
 	Client   *kgo.Client
 	Topics   topics.Names
 	Schemas  *schemas.Registry
+	// Codec, when set, frames the values: with a schema registry it writes
+	// the Confluent wire format. Nil writes Avro single-object encoding with
+	// Schemas.
+	Codec *schemas.Codec
 	Instance string // adapter instance name recorded in envelopes
 	Log      *slog.Logger
 	Metrics  *Metrics // may be nil
@@ -167,7 +171,7 @@ func (a *Adapter) Run(ctx context.Context, src Source) (Stats, error) {
 		}
 		st.Read++
 		a.countRead(rec)
-		kr, res, err := a.build(rec)
+		kr, res, err := a.build(produceCtx, rec)
 		if err != nil {
 			fail(err)
 			break
@@ -237,7 +241,7 @@ func (a *Adapter) IngestBatch(ctx context.Context, recs []Record) (Stats, []Resu
 	}
 	for i, rec := range recs {
 		a.countRead(rec)
-		kr, res, err := a.build(rec)
+		kr, res, err := a.build(ctx, rec)
 		if err != nil {
 			for j := i; j < len(recs); j++ {
 				results[j] = Result{Origin: recs[j].Origin, Err: err}
@@ -303,7 +307,7 @@ func (a *Adapter) logProgress(src Source, read, lastRead int64, dt time.Duration
 // rejected record with the reason. Every transport goes through it, so a
 // record is judged the same however it arrived. The error is an encoding
 // failure, a bug rather than bad input.
-func (a *Adapter) build(rec Record) (*kgo.Record, Result, error) {
+func (a *Adapter) build(ctx context.Context, rec Record) (*kgo.Record, Result, error) {
 	ident := rec.Identity
 	if ident == "" {
 		ident = rec.Origin
@@ -311,13 +315,13 @@ func (a *Adapter) build(rec Record) (*kgo.Record, Result, error) {
 	res := Result{Origin: rec.Origin, EventID: schemas.EventID(a.Feed.Name, ident, rec.Raw)}
 	switch {
 	case rec.RejectCode != "":
-		return a.reject(rec, res, rec.RejectCode, rec.RejectReason)
+		return a.reject(ctx, rec, res, rec.RejectCode, rec.RejectReason)
 	case rec.Oversize:
-		return a.reject(rec, res, "ingest.oversize", fmt.Sprintf("record longer than %d bytes; first %d bytes kept", MaxRecordBytes, len(rec.Raw)))
+		return a.reject(ctx, rec, res, "ingest.oversize", fmt.Sprintf("record longer than %d bytes; first %d bytes kept", MaxRecordBytes, len(rec.Raw)))
 	}
 	key, ts, err := a.Feed.Check(rec.Raw)
 	if err != nil {
-		return a.reject(rec, res, reasonCode(err), err.Error())
+		return a.reject(ctx, rec, res, reasonCode(err), err.Error())
 	}
 	src := schemas.FromPayload
 	switch {
@@ -328,7 +332,8 @@ func (a *Adapter) build(rec Record) (*kgo.Record, Result, error) {
 		ts, src = rec.Received, schemas.FromReceipt
 	}
 	res.Key, res.ProducerTS, res.TSSource = key, ts, src
-	val, err := a.Schemas.EncodeEnvelope(nil, &schemas.Envelope{
+	topic := a.Topics.Raw(a.Feed.Name)
+	val, err := a.encode(ctx, topic, &schemas.Envelope{
 		ID: res.EventID, Feed: a.Feed.Name, Format: a.Feed.Format, FormatVersion: a.Feed.FormatVersion,
 		Key: key, ProducerTS: ts, ProducerTSSource: src, IngestTS: rec.Received,
 		Adapter: a.Instance, Origin: rec.Origin, Raw: rec.Raw,
@@ -336,12 +341,20 @@ func (a *Adapter) build(rec Record) (*kgo.Record, Result, error) {
 	if err != nil {
 		return nil, res, fmt.Errorf("encode %s envelope from %s: %w", a.Feed.Name, rec.Origin, err)
 	}
-	return &kgo.Record{Topic: a.Topics.Raw(a.Feed.Name), Key: []byte(key), Value: val}, res, nil
+	return &kgo.Record{Topic: topic, Key: []byte(key), Value: val}, res, nil
 }
 
-func (a *Adapter) reject(rec Record, res Result, code, reason string) (*kgo.Record, Result, error) {
+// encode frames v for topic with the Codec, or single-object without one.
+func (a *Adapter) encode(ctx context.Context, topic string, v schemas.Value) ([]byte, error) {
+	if a.Codec != nil {
+		return a.Codec.Encode(ctx, nil, topic, v)
+	}
+	return a.Schemas.Encode(nil, v)
+}
+
+func (a *Adapter) reject(ctx context.Context, rec Record, res Result, code, reason string) (*kgo.Record, Result, error) {
 	res.Rejected, res.ReasonCode, res.Reason = true, code, reason
-	val, err := a.Schemas.EncodeRejected(nil, &schemas.Rejected{
+	val, err := a.encode(ctx, a.Topics.Rejected(), &schemas.Rejected{
 		ID: res.EventID, Feed: a.Feed.Name, ReasonCode: code, Reason: reason,
 		IngestTS: rec.Received, Adapter: a.Instance, Origin: rec.Origin, Raw: rec.Raw,
 	})

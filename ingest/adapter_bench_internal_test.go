@@ -26,7 +26,7 @@ func BenchmarkBuildSBS(b *testing.B) {
 	b.SetBytes(int64(len(rec.Raw)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, res, err := a.build(rec); err != nil || res.Rejected {
+		if _, res, err := a.build(b.Context(), rec); err != nil || res.Rejected {
 			b.Fatal(err, res)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,8 +33,13 @@ type HTTPConfig struct {
 	// acknowledge its records. It is not cut short when the client goes
 	// away: a batch once read is produced whole. Default 30s.
 	AckTimeout time.Duration
-	Log        *slog.Logger // default: discard
-	Metrics    *Metrics     // may be nil
+	// Token, when set, is required of every request as
+	// "Authorization: Bearer <Token>"; others get 401 before anything else
+	// is looked at (no feed list, no body read). It is a secret: never
+	// logged. Default "": no authentication (bind to a trusted address).
+	Token   string
+	Log     *slog.Logger // default: discard
+	Metrics *Metrics     // may be nil
 }
 
 // HTTPHandler ingests batches of records posted over HTTP:
@@ -49,6 +55,7 @@ type HTTPConfig struct {
 //	422  some records rejected (they are on the rejected topic); each
 //	     rejected result has reason_code and reason
 //	400  the body could not be read or framed
+//	401  a token is configured and the request lacks it
 //	404  unknown feed (the response lists the feeds served) or path
 //	405  not a POST
 //	413  body larger than the limit; nothing was produced
@@ -131,7 +138,21 @@ func NewHTTPHandler(cfg HTTPConfig) (*HTTPHandler, error) {
 
 const httpPrefix = "/v1/ingest/"
 
+// authorized compares the bearer token in constant time.
+func (h *HTTPHandler) authorized(r *http.Request) bool {
+	if h.cfg.Token == "" {
+		return true
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(h.cfg.Token)) == 1
+}
+
 func (h *HTTPHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !h.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="contrail"`)
+		h.reply(w, "", http.StatusUnauthorized, HTTPResponse{Error: "missing or wrong bearer token: send Authorization: Bearer <token>"})
+		return
+	}
 	feed, ok := strings.CutPrefix(r.URL.Path, httpPrefix)
 	if !ok || feed == "" || strings.Contains(feed, "/") {
 		h.reply(w, "", http.StatusNotFound, HTTPResponse{Error: "no such endpoint; POST records to " + httpPrefix + "{feed}", Feeds: h.feeds})

@@ -83,7 +83,9 @@ answer comes after Kafka acknowledged every record, as JSON
   are recorded in the rejected topic); 413 body over --http-max-body (nothing
   ingested); 404 unknown feed (the answer lists the feeds); 503 Kafka failed.
 Send an Idempotency-Key header to make a retried batch produce the same event
-ids. Health endpoints stay on --listen. Example:
+ids. With a token (CONTRAIL_HTTP_TOKEN or --http-token-file) every request
+must send "Authorization: Bearer <token>" or gets 401. Health endpoints stay
+on --listen. Example:
   curl --data-binary @capture.sbs http://127.0.0.1:8080/v1/ingest/sbs`
 
 const ingestKafkaSynopsis = `Usage: contrail ingest kafka --feed FEED [flags]
@@ -156,10 +158,11 @@ func (s *ingestSettings) lookupFeed() (ingest.Feed, error) {
 // metrics.
 type ingestRun struct {
 	*stage
-	s   *ingestSettings
-	cl  *kgo.Client
-	reg *schemas.Registry
-	m   *ingest.Metrics
+	s     *ingestSettings
+	cl    *kgo.Client
+	reg   *schemas.Registry
+	codec *schemas.Codec
+	m     *ingest.Metrics
 }
 
 // start serves the operator endpoint and connects the producer; readiness
@@ -176,7 +179,14 @@ func (s *ingestSettings) start(ctx context.Context, env Env) (*ingestRun, error)
 		return nil, err
 	}
 	st.health.Ready("ingest")
-	return &ingestRun{stage: st, s: s, cl: cl, reg: schemas.MustRegistry(), m: ingest.NewMetrics(st.reg)}, nil
+	reg := schemas.MustRegistry()
+	codec, err := s.k.registry.codec(reg)
+	if err != nil {
+		cl.Close()
+		st.close()
+		return nil, err
+	}
+	return &ingestRun{stage: st, s: s, cl: cl, reg: reg, codec: codec, m: ingest.NewMetrics(st.reg)}, nil
 }
 
 func (r *ingestRun) close() {
@@ -185,7 +195,7 @@ func (r *ingestRun) close() {
 }
 
 func (r *ingestRun) adapter(feed ingest.Feed) *ingest.Adapter {
-	return &ingest.Adapter{Feed: feed, Client: r.cl, Topics: r.s.k.names(), Schemas: r.reg,
+	return &ingest.Adapter{Feed: feed, Client: r.cl, Topics: r.s.k.names(), Schemas: r.reg, Codec: r.codec,
 		Instance: instanceName("ingest"), Log: r.log, Metrics: r.m}
 }
 
@@ -330,6 +340,11 @@ func ingestHTTPCmd(ctx context.Context, env Env, args []string) error {
 	fs.Var(byteSizeValue{&cfg.MaxBody}, "http-max-body", "largest request body (after gzip decoding), e.g. 8MiB; larger bodies get 413")
 	fs.Var(intValue{&cfg.MaxInFlight, 1, 10_000}, "http-max-inflight", "requests processed at once; more wait before their body is read")
 	fs.Var(durationValue{&cfg.AckTimeout}, "http-ack-timeout", "how long a request waits for Kafka to acknowledge its records before 503")
+	var tokenFile string
+	fs.Var(secretFileValue{&tokenFile, func(getenv func(string) string) (err error) {
+		cfg.Token, err = readSecret(getenv, "CONTRAIL_HTTP_TOKEN", "http-token-file", tokenFile)
+		return err
+	}}, "http-token-file", "file holding the bearer token every request must send (alternative to CONTRAIL_HTTP_TOKEN; default: none, no authentication)")
 	if err := parse(fs, env, args); err != nil {
 		return err
 	}
@@ -369,7 +384,7 @@ func ingestHTTPCmd(ctx context.Context, env Env, args []string) error {
 	mux.Handle("/v1/ingest/", h)
 	mux.Handle("/", h) // unknown paths get the handler's JSON 404
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
-	r.log.Info("accepting HTTP batches", "addr", "http://"+ln.Addr().String()+"/v1/ingest/{feed}", "feeds", feeds)
+	r.log.Info("accepting HTTP batches", "addr", "http://"+ln.Addr().String()+"/v1/ingest/{feed}", "feeds", feeds, "bearer_token_required", cfg.Token != "")
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {

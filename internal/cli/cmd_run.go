@@ -127,7 +127,10 @@ func runCmd(ctx context.Context, env Env, args []string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
-	w := newWriter(conn, sinkCl, reg, k, s, st)
+	w, err := newWriter(conn, sinkCl, reg, k, s, st)
+	if err != nil {
+		return err
+	}
 	g.Go(func() error { return w.Run(gctx) })
 	if len(ins) > 0 {
 		m := ingest.NewMetrics(st.reg)

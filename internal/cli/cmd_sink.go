@@ -52,7 +52,10 @@ func sinkCmd(ctx context.Context, env Env, args []string) error {
 	// The writer blocks rebalances between batches; closing must allow
 	// the final one (leaving the group) or Close waits forever.
 	defer cl.CloseAllowingRebalance()
-	w := newWriter(conn, cl, schemas.MustRegistry(), k, s, st)
+	w, err := newWriter(conn, cl, schemas.MustRegistry(), k, s, st)
+	if err != nil {
+		return err
+	}
 	st.health.Ready("sink")
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return w.Run(gctx) })

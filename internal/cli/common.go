@@ -175,6 +175,7 @@ type kafkaSettings struct {
 	tls      tlsSettings
 	sasl     kafka.SASL
 	pwFile   string
+	registry registrySettings
 }
 
 func (k *kafkaSettings) add(fs *flag.FlagSet, brokersHelp string) {
@@ -189,6 +190,7 @@ func (k *kafkaSettings) add(fs *flag.FlagSet, brokersHelp string) {
 	fs.StringVar(&k.sasl.User, "kafka-sasl-user", "", "SASL user (password from CONTRAIL_KAFKA_SASL_PASSWORD or --kafka-sasl-password-file)")
 	fs.Var(secretFileValue{&k.pwFile, k.afterParse}, "kafka-sasl-password-file",
 		"file holding the SASL password (alternative to CONTRAIL_KAFKA_SASL_PASSWORD; there is no password flag)")
+	k.registry.add(fs)
 }
 
 func (k *kafkaSettings) afterParse(getenv func(string) string) error {

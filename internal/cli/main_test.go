@@ -166,7 +166,7 @@ var (
 	commonFlags = []string{"config", "log-format", "log-level"}
 	kafkaFlags  = []string{"brokers", "client-id", "topic-prefix", "connect-timeout",
 		"kafka-tls", "kafka-ca-file", "kafka-cert-file", "kafka-key-file", "kafka-tls-server-name", "kafka-tls-insecure-skip-verify",
-		"kafka-sasl-mechanism", "kafka-sasl-user", "kafka-sasl-password-file"}
+		"kafka-sasl-mechanism", "kafka-sasl-user", "kafka-sasl-password-file", "schema-registry"}
 	clickhouseFlags = []string{"clickhouse", "clickhouse-database", "clickhouse-user", "clickhouse-password-file",
 		"clickhouse-tls", "clickhouse-ca-file", "clickhouse-tls-server-name", "clickhouse-tls-insecure-skip-verify"}
 	sinkFlags  = []string{"sink-group", "batch-rows", "flush-interval"}
@@ -200,11 +200,12 @@ func TestMainHelp(t *testing.T) {
 		{[]string{"ingest", "listen"}, flags(commonFlags, []string{"listen"}, kafkaFlags, []string{"feed", "timezone",
 			"tcp-addr", "max-conns", "queue", "idle-timeout"})},
 		{[]string{"ingest", "http"}, flags(commonFlags, []string{"listen"}, kafkaFlags, []string{"timezone",
-			"http-addr", "feeds", "http-max-body", "http-max-inflight", "http-ack-timeout"})},
+			"http-addr", "feeds", "http-max-body", "http-max-inflight", "http-ack-timeout", "http-token-file"})},
 		{[]string{"ingest", "kafka"}, flags(commonFlags, []string{"listen"}, kafkaFlags, []string{"feed", "timezone", "landing-group", "max-poll"})},
 		{[]string{"sink"}, flags(commonFlags, []string{"listen"}, kafkaFlags, clickhouseFlags, sinkFlags, []string{"feeds"})},
 		{[]string{"topics"}, flags(commonFlags, kafkaFlags, topicFlags)},
 		{[]string{"migrate"}, flags(commonFlags, clickhouseFlags, []string{"print", "dialect", "connect-timeout"})},
+		{[]string{"status"}, flags(commonFlags, kafkaFlags, clickhouseFlags, []string{"sink-group", "feeds", "json", "wait"})},
 		{[]string{"version"}, commonFlags},
 	}
 	for _, tt := range tests {

@@ -65,6 +65,10 @@ func openInput(in input, feed ingest.Feed, o replayOptions) (fileSource, error) 
 func replayFiles(ctx context.Context, cl *kgo.Client, k kafkaSettings, inputs []input, fo ingest.FeedOptions,
 	o replayOptions, reg *schemas.Registry, m *ingest.Metrics, log *slog.Logger) (ingest.Stats, error) {
 	var total ingest.Stats
+	codec, err := k.registry.codec(reg)
+	if err != nil {
+		return total, err
+	}
 	for _, in := range inputs {
 		feed, err := ingest.LookupFeed(in.feed, fo)
 		if err != nil {
@@ -75,7 +79,7 @@ func replayFiles(ctx context.Context, cl *kgo.Client, k kafkaSettings, inputs []
 			return total, &ConfigError{Err: err}
 		}
 		log.Info("ingesting file", "feed", in.feed, "path", in.path)
-		a := &ingest.Adapter{Feed: feed, Client: cl, Topics: k.names(), Schemas: reg,
+		a := &ingest.Adapter{Feed: feed, Client: cl, Topics: k.names(), Schemas: reg, Codec: codec,
 			Instance: instanceName("ingest"), Log: log, Metrics: m}
 		if o.speed > 0 {
 			a.Pacer = ingest.NewPacer(o.speed, log)
@@ -130,9 +134,13 @@ func startSinkClient(ctx context.Context, k kafkaSettings, s sinkSettings, feeds
 	)
 }
 
-func newWriter(conn *clickhouse.Conn, cl *kgo.Client, reg *schemas.Registry, k kafkaSettings, s sinkSettings, st *stage) *clickhouse.Writer {
+func newWriter(conn *clickhouse.Conn, cl *kgo.Client, reg *schemas.Registry, k kafkaSettings, s sinkSettings, st *stage) (*clickhouse.Writer, error) {
+	codec, err := k.registry.codec(reg)
+	if err != nil {
+		return nil, err
+	}
 	return clickhouse.NewWriter(conn, cl, reg, k.names().Rejected(),
-		clickhouse.WriterOptions{BatchRows: s.batchRows, FlushInterval: s.flushInterval,
+		clickhouse.WriterOptions{BatchRows: s.batchRows, FlushInterval: s.flushInterval, Codec: codec,
 			Health: func(ok bool, reason string) {
 				if ok {
 					st.health.Ready("clickhouse-inserts")
@@ -140,5 +148,5 @@ func newWriter(conn *clickhouse.Conn, cl *kgo.Client, reg *schemas.Registry, k k
 					st.health.NotReady("clickhouse-inserts", reason)
 				}
 			}},
-		st.log.With("stage", "sink"), clickhouse.NewMetrics(st.reg))
+		st.log.With("stage", "sink"), clickhouse.NewMetrics(st.reg)), nil
 }

@@ -124,7 +124,7 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Conn, error) {
 		// A statement that hangs (e.g. a server waiting for data blocks)
 		// fails after this rather than the driver's 5-minute default.
 		ReadTimeout: time.Minute,
-		Logger:      log.With("component", "clickhouse-go"),
+		Logger:      driverLogger(ctx, log),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open ClickHouse at %s: %w", cfg.Addr, err)
@@ -141,4 +141,34 @@ func Open(ctx context.Context, cfg Config, log *slog.Logger) (*Conn, error) {
 		return nil, fmt.Errorf("read ClickHouse server version at %s: %w", cfg.Addr, err)
 	}
 	return &Conn{Conn: conn, Version: sv.Version.String(), Dialect: DialectFor(sv.Version.Major), Database: cfg.database()}, nil
+}
+
+// driverLogger is clickhouse-go's logger. Below debug level only its errors
+// pass: it warns on every connect that a server older than it supports is
+// "unsupported", which for 18.16 is expected and already logged by us as the
+// detected version and dialect.
+func driverLogger(ctx context.Context, log *slog.Logger) *slog.Logger {
+	l := log.With("component", "clickhouse-go")
+	if log.Enabled(ctx, slog.LevelDebug) {
+		return l
+	}
+	return slog.New(minLevel{Handler: l.Handler(), min: slog.LevelError})
+}
+
+// minLevel drops records below min.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{Handler: h.Handler.WithAttrs(as), min: h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{Handler: h.Handler.WithGroup(name), min: h.min}
 }

@@ -36,6 +36,10 @@ type WriterOptions struct {
 	// RetryBackoff is the first wait after a failed insert; it doubles up to
 	// MaxBackoff. Defaults 250ms and 10s.
 	RetryBackoff, MaxBackoff time.Duration
+	// Codec, when set, decodes values in either framing (Confluent wire
+	// format through its schema registry, or single-object). Nil decodes
+	// single-object records with the writer's embedded schemas.
+	Codec *schemas.Codec
 	// Health, if set, is told when inserts start failing (with the reason)
 	// and when they recover, so /readyz can report the outage.
 	Health func(ok bool, reason string)
@@ -146,9 +150,9 @@ func (w *Writer) Run(ctx context.Context) error {
 		cancel()
 		if ctx.Err() != nil {
 			// Graceful stop: keep what was polled, flush with a fresh deadline.
-			w.add(fetches)
-			sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer scancel()
+			w.add(sctx, fetches)
 			if err := w.flush(sctx); err != nil {
 				return fmt.Errorf("final flush on shutdown: %w", err)
 			}
@@ -170,7 +174,7 @@ func (w *Writer) Run(ctx context.Context) error {
 		if fatal != nil {
 			return fmt.Errorf("consume from Kafka: %w", fatal)
 		}
-		w.add(fetches)
+		w.add(ctx, fetches)
 		if len(w.buf) == 0 {
 			w.client.AllowRebalance()
 			lastFlush = time.Now()
@@ -195,18 +199,43 @@ func isAuthError(err error) bool {
 	return eof || errors.Is(err, kerr.SaslAuthenticationFailed)
 }
 
-func (w *Writer) add(fetches kgo.Fetches) {
+func (w *Writer) add(ctx context.Context, fetches kgo.Fetches) {
 	fetches.EachRecord(func(r *kgo.Record) {
-		w.buf = append(w.buf, w.toRow(r))
+		w.buf = append(w.buf, w.toRow(ctx, r))
 	})
+}
+
+// decode decodes v with the Codec or the embedded schemas. A registry error
+// other than an unknown schema (the registry unreachable, say) is retried a
+// few times before the record is judged undecodable, so a registry blip does
+// not turn good records into rejects.
+func (w *Writer) decode(ctx context.Context, b []byte, v schemas.Value) error {
+	if w.opts.Codec == nil {
+		return w.schemas.Decode(b, v)
+	}
+	backoff := w.opts.RetryBackoff
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if err = w.opts.Codec.Decode(ctx, b, v); err == nil || errors.Is(err, schemas.ErrUnknownSchema) || errors.Is(err, schemas.ErrFraming) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, w.opts.MaxBackoff)
+	}
+	return err
 }
 
 // toRow never fails: a record no schema decodes is still stored, as a
 // rejected row with the undecodable bytes, so nothing is dropped silently.
-func (w *Writer) toRow(r *kgo.Record) row {
+func (w *Writer) toRow(ctx context.Context, r *kgo.Record) row {
 	base := row{topic: r.Topic, partition: uint32(r.Partition), offset: uint64(r.Offset)}
 	if r.Topic == w.rejectedTopic {
-		x, err := w.schemas.DecodeRejected(r.Value)
+		x := &schemas.Rejected{}
+		err := w.decode(ctx, r.Value, x)
 		if err == nil {
 			base.eventID, base.feed, base.adapter, base.origin, base.raw = x.ID, x.Feed, x.Adapter, x.Origin, x.Raw
 			base.producerTS, base.ingestTS, base.producerSrc = x.IngestTS, x.IngestTS, string(schemas.FromReceipt)
@@ -215,8 +244,8 @@ func (w *Writer) toRow(r *kgo.Record) row {
 		}
 		return w.undecodable(base, r, err)
 	}
-	e, err := w.schemas.DecodeEnvelope(r.Value)
-	if err != nil {
+	e := &schemas.Envelope{}
+	if err := w.decode(ctx, r.Value, e); err != nil {
 		return w.undecodable(base, r, err)
 	}
 	base.eventID, base.feed, base.format, base.formatVersion, base.key = e.ID, e.Feed, e.Format, e.FormatVersion, e.Key
