@@ -82,14 +82,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 // IngestBatch may then be called from many goroutines at once (the HTTP
 // transport does), Run from one.
 type Adapter struct {
-	Feed     Feed
-	Client   *kgo.Client
-	Topics   topics.Names
-	Schemas  *schemas.Registry
+	Feed    Feed
+	Client  *kgo.Client
+	Topics  topics.Names
+	Schemas *schemas.Registry
 	// Codec, when set, frames the values: with a schema registry it writes
 	// the Confluent wire format. Nil writes Avro single-object encoding with
 	// Schemas.
-	Codec *schemas.Codec
+	Codec    *schemas.Codec
 	Instance string // adapter instance name recorded in envelopes
 	Log      *slog.Logger
 	Metrics  *Metrics // may be nil
