@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -233,4 +234,47 @@ func lastLines(s string, n int) string {
 		ls = ls[len(ls)-n:]
 	}
 	return strings.Join(ls, "\n")
+}
+
+// TestIntegrationIngestHTTPToken runs 'contrail ingest http' with a bearer
+// token from a file: without it a batch gets 401 and nothing reaches Kafka,
+// with it the batch is ingested; the token is never logged.
+func TestIntegrationIngestHTTPToken(t *testing.T) {
+	const token = "http-token-0a1b2c3d"
+	kt := newKafkaTarget(t)
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := start(t, kt.args("http", "--http-addr", "127.0.0.1:0", "--http-token-file", tokenFile, "--log-level", "debug")...)
+	r.waitReady(t)
+	url := strings.Replace(r.logAttr(t, "accepting HTTP batches", "addr"), "{feed}", "sbs", 1)
+	body := strings.Join(infratest.SBSLines(5), "\n")
+	for _, tc := range []struct {
+		auth string
+		want int
+	}{{"", http.StatusUnauthorized}, {"Bearer wrong", http.StatusUnauthorized}, {"Bearer " + token, http.StatusOK}} {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader(body))
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("Authorization %q: status %d, want %d", tc.auth, resp.StatusCode, tc.want)
+		}
+	}
+	kt.waitRecords(t, 5)
+	if code := r.stopAndWait(t); code != 0 {
+		t.Fatalf("exit %d after SIGTERM:\n%s", code, r.stderr)
+	}
+	if out := r.stdout.String(); out != "read 5, accepted 5, rejected 0\n" {
+		t.Errorf("stdout %q: only the authorized batch may be read", out)
+	}
+	if strings.Contains(r.stdout.String()+r.stderr.String(), token) {
+		t.Errorf("the token appears in the output")
+	}
 }
