@@ -48,6 +48,14 @@ var alwaysAllowedEnv = map[string]bool{
 	"CONTRAIL_CONFIG":              true,
 }
 
+// secretEnv maps the other environment variables that carry secrets (never
+// flags) to the setting naming a file with the same secret: a command may be
+// given the variable only if it has that setting.
+var secretEnv = map[string]string{
+	"CONTRAIL_KAFKA_SASL_PASSWORD": "kafka-sasl-password-file",
+	"CONTRAIL_HTTP_TOKEN":          "http-token-file",
+}
+
 // cliModel caches help output per command path. Safe for concurrent use.
 type cliModel struct {
 	mu    sync.Mutex

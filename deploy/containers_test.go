@@ -76,6 +76,12 @@ func checkContrail(m *cliModel, c contrailContainer) (*invocation, []string) {
 		if !strings.HasPrefix(name, "CONTRAIL_") || alwaysAllowedEnv[name] {
 			continue
 		}
+		if file, ok := secretEnv[name]; ok {
+			if _, has := cmd.flags[file]; !has {
+				bad("%s is no setting of %s (it has no --%s)", name, cmd, file)
+			}
+			continue
+		}
 		if _, ok := cmd.byEnv[name]; !ok {
 			bad("%s is no setting of %s%s", name, cmd, suggestEnv(cmd, name))
 		}
@@ -139,8 +145,10 @@ func checkContrail(m *cliModel, c contrailContainer) (*invocation, []string) {
 	if len(ps) == 0 {
 		problems = append(problems, prefix(c.where, validateValues(cmd, slices.Concat(fromFile, fromEnv, fromFlags)))...)
 	}
-	if v, ok := c.env["CONTRAIL_CLICKHOUSE_PASSWORD"]; ok && v.known && !strings.Contains(v.raw, "${") {
-		bad("CONTRAIL_CLICKHOUSE_PASSWORD is a literal in the manifest; take it from a variable or a Secret")
+	for _, name := range []string{"CONTRAIL_CLICKHOUSE_PASSWORD", "CONTRAIL_KAFKA_SASL_PASSWORD", "CONTRAIL_HTTP_TOKEN"} {
+		if v, ok := c.env[name]; ok && v.known && !strings.Contains(v.raw, "${") {
+			bad("%s is a literal in the manifest; take it from a variable or a Secret", name)
+		}
 	}
 	return inv, problems
 }

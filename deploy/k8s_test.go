@@ -365,8 +365,10 @@ func checkK8sContainer(m *cliModel, where string, spec obj, c any, cms map[strin
 			}
 		}
 	}
-	if v, ok := env["CONTRAIL_CLICKHOUSE_PASSWORD"]; ok && !v.secret {
-		bad("CONTRAIL_CLICKHOUSE_PASSWORD must come from a Secret (valueFrom.secretKeyRef)")
+	for _, name := range []string{"CONTRAIL_CLICKHOUSE_PASSWORD", "CONTRAIL_KAFKA_SASL_PASSWORD", "CONTRAIL_HTTP_TOKEN"} {
+		if v, ok := env[name]; ok && !v.secret {
+			bad("%s must come from a Secret (valueFrom.secretKeyRef)", name)
+		}
 	}
 	volumes := map[string]any{}
 	for _, v := range getList(spec, "volumes") {
