@@ -56,6 +56,9 @@ func runCmd(ctx context.Context, env Env, args []string) error {
 	if err := parse(fs, env, args); err != nil {
 		return err
 	}
+	if len(k.brokers) == 0 && (k.tls.on || k.sasl.Mechanism != "") {
+		return configErr("--kafka-tls and --kafka-sasl-* need --brokers: the embedded broker speaks plaintext only")
+	}
 	fo := ingest.FeedOptions{Location: loc}
 	ins, err := parseInputs(inputs, fo)
 	if err != nil {

@@ -278,3 +278,57 @@ func TestIntegrationIngestHTTPToken(t *testing.T) {
 		t.Errorf("the token appears in the output")
 	}
 }
+
+// TestIntegrationKafkaTLSOptions checks the server-name and skip-verify
+// settings against the real listener (certificate for 127.0.0.1 and
+// localhost).
+func TestIntegrationKafkaTLSOptions(t *testing.T) {
+	k := infratest.SASLSSL(t)
+	plain := infratest.Kafka(t)
+	env := map[string]string{"CONTRAIL_KAFKA_SASL_PASSWORD": k.Password}
+	base := []string{"--brokers", strings.Join(k.Brokers, ","), "--kafka-tls", "--kafka-sasl-mechanism", "PLAIN", "--kafka-sasl-user", k.User, "--connect-timeout", "20s"}
+	tests := []struct {
+		name  string
+		extra []string
+		want  int
+		line  string
+	}{
+		{"server name in the certificate", []string{"--kafka-ca-file", k.CAFile, "--kafka-tls-server-name", "localhost"}, cli.ExitOK, ""},
+		{"server name not in the certificate", []string{"--kafka-ca-file", k.CAFile, "--kafka-tls-server-name", "kafka.example"}, cli.ExitConfig, "certificate is valid for"},
+		{"skip verify without a CA", []string{"--kafka-tls-insecure-skip-verify"}, cli.ExitOK, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			prefix := infratest.Name(t, "tlsopt")
+			t.Cleanup(func() { testTarget{brokers: plain, name: prefix}.cleanupTopics() })
+			args := append(append([]string{"topics", "--topic-prefix", prefix}, base...), tc.extra...)
+			code, out, errs := contrailEnv(t, env, args...)
+			if code != tc.want {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.want, out, errs)
+			}
+			if !strings.Contains(lastLines(errs, 1), tc.line) {
+				t.Errorf("stderr %q does not contain %q", errs, tc.line)
+			}
+		})
+	}
+}
+
+// cleanupTopics deletes the topics of tt.name.
+func (tt testTarget) cleanupTopics() {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(tt.brokers...))
+	if err != nil {
+		return
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	ctx := context.Background()
+	if ts, err := adm.ListTopics(ctx); err == nil {
+		var mine []string
+		for _, n := range ts.Names() {
+			if strings.HasPrefix(n, tt.name+".") {
+				mine = append(mine, n)
+			}
+		}
+		_, _ = adm.DeleteTopics(ctx, mine...)
+	}
+}

@@ -46,6 +46,7 @@ func TestMainSecuritySettings(t *testing.T) {
 		{"CA file not PEM", pwEnv, append([]string{"topics", "--brokers", "127.0.0.1:1", "--kafka-tls", "--kafka-ca-file", notPEM}, scram...), "holds no PEM certificate"},
 		{"ClickHouse CA file not PEM", nil, []string{"migrate", "--clickhouse", "127.0.0.1:1", "--clickhouse-tls", "--clickhouse-ca-file", notPEM}, "ClickHouse TLS: CA file"},
 		{"HTTP token twice", map[string]string{"CONTRAIL_HTTP_TOKEN": secret}, []string{"ingest", "http", "--http-token-file", pwFile}, "both CONTRAIL_HTTP_TOKEN and --http-token-file are set"},
+		{"embedded broker with SASL", pwEnv, append([]string{"run", "--once"}, scram...), "need --brokers: the embedded broker speaks plaintext only"},
 		{"settings from the environment", map[string]string{"CONTRAIL_KAFKA_SASL_MECHANISM": "PLAIN", "CONTRAIL_KAFKA_SASL_PASSWORD_FILE": pwFile},
 			[]string{"topics"}, "Kafka SASL PLAIN needs a user"},
 	}
