@@ -160,10 +160,18 @@ func Ensure(ctx context.Context, adm *kadm.Client, specs []Spec) ([]Result, erro
 			if err == nil {
 				err = resp.Err
 			}
-			if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+			switch {
+			case errors.Is(err, kerr.TopicAlreadyExists):
+				// Created a moment ago (by us or a concurrent run) and not
+				// yet in the metadata we read: it exists, so it is not
+				// "created" now; its configs are still checked below.
+				results = append(results, Result{Topic: s.Name, Status: OK})
+				present = append(present, s.Name)
+			case err != nil:
 				return results, fmt.Errorf("create topic %s: %w", s.Name, err)
+			default:
+				results = append(results, Result{Topic: s.Name, Status: Created})
 			}
-			results = append(results, Result{Topic: s.Name, Status: Created})
 			continue
 		}
 		if td.Err != nil {
