@@ -33,6 +33,7 @@ func commands() []command {
 		{"topics", "create or check the Kafka topics (idempotent)", topicsCmd},
 		{"migrate", "create or upgrade the ClickHouse tables (idempotent)", migrateCmd},
 		{"status", "print the sink's lag and the views' freshness (--wait until caught up)", statusCmd},
+		{"simulate", "write deterministic synthetic traffic and its ground truth to files", simulateCmd},
 		{"version", "print the version", versionCmd},
 	}
 }
