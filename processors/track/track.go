@@ -355,7 +355,11 @@ func (s *Step) position(st *State, p Point, out []Output) ([]Output, bool) {
 	if st.MaxPositionTS != 0 && p.TS < st.MaxPositionTS-s.horizon {
 		return append(out, Discarded{ICAO: st.ICAO, EventID: p.EventID, TS: p.Time(), Reason: ReasonTooLate}), false
 	}
-	i, found := slices.BinarySearchFunc(st.Window, p.Stamp, func(e Entry, t Stamp) int { return e.Stamp.Compare(t) })
+	// In-order arrival, the common case, appends without searching.
+	i, found := len(st.Window), false
+	if i > 0 && !p.After(st.Window[i-1].Stamp) {
+		i, found = slices.BinarySearchFunc(st.Window, p.Stamp, func(e Entry, t Stamp) int { return e.Stamp.Compare(t) })
+	}
 	if found {
 		return append(out, Discarded{ICAO: st.ICAO, EventID: p.EventID, TS: p.Time(), Reason: ReasonDuplicate}), false
 	}
@@ -408,9 +412,9 @@ func (s *Step) position(st *State, p Point, out []Output) ([]Output, bool) {
 	for k < len(st.Window) && st.Window[k].TS < cut {
 		k++
 	}
-	if k > 0 {
-		st.Window = slices.Delete(st.Window, 0, k)
-	}
+	// Re-slicing rather than copying keeps pruning O(1); append reallocates
+	// (copying only the live entries) once the tail of the array is used up.
+	st.Window = st.Window[k:]
 	return out, moved
 }
 
