@@ -134,8 +134,12 @@ func applyAll(t *testing.T, step *track.Step, obs []track.Observation) run {
 				}
 			case track.Discarded:
 				// too_late and buffer_full are outside the promise; the
-				// generator must not produce them.
-				t.Fatalf("apply %s: unexpected %+v", o.EventID, x)
+				// generator must not produce them. Redelivered positions
+				// are recognised as duplicates.
+				if x.Reason != track.ReasonDuplicate {
+					t.Fatalf("apply %s: unexpected %+v", o.EventID, x)
+				}
+				r.counts["duplicate"]++
 			}
 		}
 	}
@@ -145,6 +149,8 @@ func applyAll(t *testing.T, step *track.Step, obs []track.Observation) run {
 // TestPermutationsConverge is the core promise: any arrival order of the same
 // observations gives the same final state per aircraft and the same track
 // history, equal to those of applying them in (timestamp, event id) order.
+// Every other permutation also redelivers 30 random observations a second
+// time, which must change nothing either.
 func TestPermutationsConverge(t *testing.T) {
 	step, err := track.New(track.Config{})
 	if err != nil {
@@ -164,6 +170,13 @@ func TestPermutationsConverge(t *testing.T) {
 		rng := rand.New(rand.NewPCG(seed, 50))
 		for p := range 50 {
 			perm := slices.Clone(obs)
+			if p%2 == 1 {
+				// Redelivery (at-least-once replays): the same observations
+				// twice must change nothing.
+				for range 30 {
+					perm = append(perm, obs[rng.IntN(len(obs))])
+				}
+			}
 			rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
 			got := applyAll(t, step, perm)
 			for icao, ws := range want.states {
@@ -181,7 +194,7 @@ func TestPermutationsConverge(t *testing.T) {
 	}
 	// The permutations must have exercised what makes order matter: stale
 	// updates, lost ties, late positions that revised a verdict.
-	for _, k := range []string{"stale", "stale_tie", "revised", "invalid:track.implied_speed", "invalid:track.coordinates", "invalid:track.altitude"} {
+	for _, k := range []string{"stale", "stale_tie", "revised", "duplicate", "invalid:track.implied_speed", "invalid:track.coordinates", "invalid:track.altitude"} {
 		if total[k] == 0 {
 			t.Errorf("no %q outcome in 200 permutations: %v", k, total)
 		}

@@ -210,6 +210,26 @@ func TestImpliedSpeed(t *testing.T) {
 			t.Errorf("state %+v\nin order %+v", st, inOrder)
 		}
 	})
+	t.Run("late position invalidates one and revalidates another", func(t *testing.T) {
+		p0, p1, p2, p3 := pos("p0", 0, 52, eastKm(0)), pos("p1", 5, 52, eastKm(-2)), pos("p2", 10, 52, eastKm(9)), pos("p3", 20, 52, eastKm(-2))
+		st, outs := apply(t, step, track.State{}, ident("i", 0, "KLM1023"), p0, p2, p3, p1)
+		if inv := find[track.Invalid](outs[3]); len(inv) != 1 || inv[0].EventID != "p3" {
+			t.Fatalf("p3 in arrival order: %+v, want invalid against p2", outs[3])
+		}
+		last := outs[4]
+		rec := find[track.PositionRecorded](last)
+		inv := find[track.Invalid](last)
+		if len(rec) != 2 || rec[0].Point.EventID != "p1" || rec[1].Point.EventID != "p3" || len(inv) != 1 || inv[0].EventID != "p2" || !inv[0].Revised {
+			t.Errorf("late p1: %+v; want p1 and p3 recorded, p2 revised invalid", last)
+		}
+		if st.Current.Position.EventID != "p3" {
+			t.Errorf("current %s, want p3", st.Current.Position.EventID)
+		}
+		inOrder, _ := apply(t, step, track.State{}, ident("i", 0, "KLM1023"), p0, p1, p2, p3)
+		if !reflect.DeepEqual(st, inOrder) {
+			t.Errorf("state %+v\nin order %+v", st, inOrder)
+		}
+	})
 	t.Run("equal timestamps get a one-second floor", func(t *testing.T) {
 		_, outs := apply(t, step, track.State{}, pos("a", 5, 52, eastKm(0)), pos("b", 5, 52, eastKm(0.9)), pos("c", 5, 52, eastKm(3)))
 		if len(find[track.Invalid](outs[1])) != 0 || len(find[track.Invalid](outs[2])) != 1 {
