@@ -350,7 +350,14 @@ func (s *Step) check(o *Observation) (reason, detail string) {
 // is at most MaxSpeed. The rule is a function of the set of positions in
 // timestamp order, which is what makes the verdicts independent of arrival
 // order: inserting a late position re-runs the rule from its place onward,
-// yielding the verdicts in-order processing would have given.
+// yielding the verdicts in-order processing would have given. The verdict
+// concerns the position only: the altitude, ground flag and other values of
+// the same message are judged by their own rules in Apply.
+//
+// Known limit of a predecessor rule: when the first position after a
+// silence longer than Horizon is itself far off, the true positions after
+// it are judged against it and rejected until the next such silence. The
+// outcome is still independent of arrival order.
 func (s *Step) position(st *State, p Point, out []Output) ([]Output, bool) {
 	if st.MaxPositionTS != 0 && p.TS < st.MaxPositionTS-s.horizon {
 		return append(out, Discarded{ICAO: st.ICAO, EventID: p.EventID, TS: p.Time(), Reason: ReasonTooLate}), false
@@ -382,9 +389,10 @@ func (s *Step) position(st *State, p Point, out []Output) ([]Output, bool) {
 				out = append(out, Invalid{ICAO: st.ICAO, EventID: e.EventID, TS: e.Time(), Reason: "track.implied_speed", Detail: detail, Revised: true})
 			}
 			if e.Status == StatusPending {
-				k, _ := slices.BinarySearchFunc(st.Pending, e.Stamp, func(q Point, t Stamp) int { return q.Stamp.Compare(t) })
-				if st.Pending = slices.Delete(st.Pending, k, k+1); len(st.Pending) == 0 {
-					st.Pending = nil
+				if k, ok := slices.BinarySearchFunc(st.Pending, e.Stamp, func(q Point, t Stamp) int { return q.Stamp.Compare(t) }); ok {
+					if st.Pending = slices.Delete(st.Pending, k, k+1); len(st.Pending) == 0 {
+						st.Pending = nil
+					}
 				}
 			}
 			e.Status = StatusNone
