@@ -54,7 +54,8 @@ func simulateCmd(ctx context.Context, env Env, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return &ConfigError{Err: err}
 	}
-	if cfg.Flights >= 1000 {
+	large := cfg.Flights >= 200 // a few seconds or more
+	if large {
 		step := cfg.Flights / 10
 		cfg.Progress = func(done, total int) {
 			if done%step == 0 || done == total {
@@ -68,6 +69,9 @@ func simulateCmd(ctx context.Context, env Env, args []string) error {
 	}
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if large {
+		log.Info("writing files", "dir", out, "sbs_records", len(sim.SBS))
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("create output directory: %w", err)

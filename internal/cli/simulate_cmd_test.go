@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/contrail-atm/contrail/ingest"
 	"github.com/contrail-atm/contrail/internal/cli"
@@ -25,7 +26,7 @@ func TestSimulateConfigErrors(t *testing.T) {
 	}{
 		{"no out", []string{"simulate"}, nil, []string{"--out", "required"}},
 		{"bad seed", []string{"simulate", "--out", dir, "--seed", "x"}, nil, []string{"seed", "whole number"}},
-		{"bad flights", []string{"simulate", "--out", dir, "--flights", "0"}, nil, []string{"flights", "1 to 100000"}},
+		{"bad flights", []string{"simulate", "--out", dir, "--flights", "0"}, nil, []string{"flights", "1 to 2000"}},
 		{"bad start", []string{"simulate", "--out", dir, "--start", "yesterday"}, nil, []string{"start", "RFC 3339"}},
 		{"bad duration", []string{"simulate", "--out", dir, "--duration", "0s"}, nil, []string{"duration is 0s"}},
 		{"bad plan format", []string{"simulate", "--out", dir, "--plan-format", "xml"}, nil, []string{"plan-format", "adexp, ats, both"}},
@@ -73,10 +74,19 @@ func TestSimulateFilesIngest(t *testing.T) {
 	if truth.Seed != 9 || len(truth.Flights) < 12 {
 		t.Fatalf("truth: seed %d, %d flights", truth.Seed, len(truth.Flights))
 	}
+	// The same settings through the package give the records in delivery
+	// order, which the files must frame back exactly.
+	want, err := simulate.Generate(simulate.Config{Seed: 9, Flights: 12, Start: truth.Start, Duration: 4 * time.Hour,
+		PlanFormat: "both", Disorder: 0.05, Duplicates: 0.1, Late: 0.02, Garbage: 0.1})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, f := range []struct {
 		feed, file string
 		counts     simulate.FeedCounts
-	}{{"sbs", "sbs.sbs", truth.Counts.SBS}, {"adexp", "plans.adexp", truth.Counts.ADEXP}, {"ats", "plans.ats", truth.Counts.ATS}} {
+		recs       []simulate.Record
+	}{{"sbs", "sbs.sbs", truth.Counts.SBS, want.SBS}, {"adexp", "plans.adexp", truth.Counts.ADEXP, want.ADEXP},
+		{"ats", "plans.ats", truth.Counts.ATS, want.ATS}} {
 		t.Run(f.feed, func(t *testing.T) {
 			feed, err := ingest.LookupFeed(f.feed, ingest.FeedOptions{})
 			if err != nil {
@@ -87,8 +97,8 @@ func TestSimulateFilesIngest(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer src.Close()
-			var accepted, rejected int
-			for {
+			var accepted, rejected, n int
+			for ; ; n++ {
 				rec, err := src.Next(t.Context())
 				if errors.Is(err, io.EOF) {
 					break
@@ -96,13 +106,23 @@ func TestSimulateFilesIngest(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, _, err := feed.Check(rec.Raw); err != nil {
+				if n >= len(f.recs) || string(rec.Raw) != f.recs[n].Raw {
+					t.Fatalf("record %d read back as %q, want the simulator's record %d", n, rec.Raw, n)
+				}
+				_, _, err = feed.Check(rec.Raw)
+				if (err != nil) != (f.recs[n].Kind == simulate.Garbage) {
+					t.Errorf("record %d (%s) %q: check %v", n, f.recs[n].Kind, rec.Raw, err)
+				}
+				if err != nil {
 					rejected++
 				} else {
 					accepted++
 				}
 			}
 			c := f.counts
+			if n != len(f.recs) || n != c.Records {
+				t.Errorf("read %d records, simulator made %d, truth counts %d", n, len(f.recs), c.Records)
+			}
 			if accepted != c.Valid+c.Duplicate || rejected != c.Garbage || c.Garbage == 0 || c.Duplicate == 0 {
 				t.Errorf("accepted %d, rejected %d; truth %+v", accepted, rejected, c)
 			}

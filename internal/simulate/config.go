@@ -26,7 +26,7 @@ const (
 
 // Limits enforced by Config.Validate.
 const (
-	MaxFlights  = 100000
+	MaxFlights  = 2000 // everything is held in memory: about 3.5 MB per flight
 	MaxDuration = 7 * 24 * time.Hour
 )
 

@@ -64,7 +64,9 @@ func Generate(cfg Config) (*Output, error) {
 	out := &Output{Truth: Truth{Seed: cfg.Seed, Start: cfg.Start, Duration: cfg.Duration.String(),
 		PlanFormat: cfg.PlanFormat, Flights: g.flights}}
 	seed := uint64(cfg.Seed)
-	out.SBS, out.Truth.Counts.SBS = perturb(g.sbs, cfg, rand.New(rand.NewPCG(seed, streamSBS)),
+	sbsItems := g.sbs
+	g.sbs = nil // the records share the strings; let the items go
+	out.SBS, out.Truth.Counts.SBS = perturb(sbsItems, cfg, rand.New(rand.NewPCG(seed, streamSBS)),
 		DisorderWindow, LateMin, LateMax, garbageSBS)
 	if cfg.adexp() {
 		out.ADEXP, out.Truth.Counts.ADEXP = perturb(g.adexp, cfg, rand.New(rand.NewPCG(seed, streamADEXP)),
@@ -74,6 +76,7 @@ func Generate(cfg Config) (*Output, error) {
 		out.ATS, out.Truth.Counts.ATS = perturb(g.ats, cfg, rand.New(rand.NewPCG(seed, streamATS)),
 			PlanDisorderWindow, PlanLateMin, PlanLateMax, garbageATS)
 	}
+	g.sbs, g.adexp, g.ats = nil, nil, nil
 	return out, nil
 }
 
@@ -340,39 +343,39 @@ func fly(legs [2]leg, takeoff time.Time, cruiseFt, cruiseKt int) []Position {
 // identification (MSG,1) every 30 s and squawk (MSG,6) every 60 s and
 // when the squawk changes.
 func (g *gen) sbsLines(f Flight, i int, p Position, squawkNow bool) {
-	line := func(t time.Time, typ int, fields map[int]string) {
-		var b strings.Builder
-		b.Grow(128)
-		ts := t.Format("2006/01/02,15:04:05.000")
-		fmt.Fprintf(&b, "MSG,%d,111,11111,%s,111111,%s,%s", typ, f.ICAO24, ts, t.Add(37*time.Millisecond).Format("2006/01/02,15:04:05.000"))
-		for k := 11; k <= 22; k++ {
-			b.WriteByte(',')
-			b.WriteString(fields[k])
+	var buf [160]byte
+	line := func(t time.Time, typ int, fields *[23]string) {
+		b := append(buf[:0], "MSG,"...)
+		b = append(b, byte('0'+typ))
+		b = append(b, ",111,11111,"...)
+		b = append(b, f.ICAO24...)
+		b = append(b, ",111111,"...)
+		b = t.AppendFormat(b, "2006/01/02,15:04:05.000,")
+		b = t.Add(37*time.Millisecond).AppendFormat(b, "2006/01/02,15:04:05.000")
+		fields[19], fields[20], fields[21], fields[22] = "0", "0", "0", "0"
+		if typ == 6 && p.Squawk == "7700" {
+			fields[20] = "-1"
 		}
-		g.sbs = append(g.sbs, item{b.String(), f.ID, t})
+		for k := 11; k <= 22; k++ {
+			b = append(b, ',')
+			b = append(b, fields[k]...)
+		}
+		g.sbs = append(g.sbs, item{string(b), f.ID, t})
 	}
 	alt := strconv.Itoa(p.AltFt)
-	flags := func(m map[int]string) map[int]string {
-		m[19], m[20], m[21], m[22] = "0", "0", "0", "0"
-		return m
-	}
 	if i%30 == 0 {
-		line(p.Time.Add(100*time.Millisecond), 1, flags(map[int]string{11: f.ARCID}))
+		line(p.Time.Add(100*time.Millisecond), 1, &[23]string{11: f.ARCID})
 	}
-	line(p.Time, 3, flags(map[int]string{12: alt, 15: strconv.FormatFloat(p.Lat, 'f', 5, 64), 16: strconv.FormatFloat(p.Lon, 'f', 5, 64)}))
+	line(p.Time, 3, &[23]string{12: alt, 15: strconv.FormatFloat(p.Lat, 'f', 5, 64), 16: strconv.FormatFloat(p.Lon, 'f', 5, 64)})
 	if i%5 == 0 {
-		line(p.Time.Add(300*time.Millisecond), 4, flags(map[int]string{13: strconv.Itoa(p.GSKt),
-			14: strconv.FormatFloat(p.TrackDeg, 'f', 1, 64), 17: strconv.Itoa(p.VRateFPM)}))
+		line(p.Time.Add(300*time.Millisecond), 4, &[23]string{13: strconv.Itoa(p.GSKt),
+			14: strconv.FormatFloat(p.TrackDeg, 'f', 1, 64), 17: strconv.Itoa(p.VRateFPM)})
 	}
 	if i%10 == 5 {
-		line(p.Time.Add(500*time.Millisecond), 5, flags(map[int]string{12: alt}))
+		line(p.Time.Add(500*time.Millisecond), 5, &[23]string{12: alt})
 	}
 	if i%60 == 0 || squawkNow {
-		m := flags(map[int]string{12: alt, 18: p.Squawk})
-		if p.Squawk == "7700" {
-			m[20] = "-1"
-		}
-		line(p.Time.Add(700*time.Millisecond), 6, m)
+		line(p.Time.Add(700*time.Millisecond), 6, &[23]string{12: alt, 18: p.Squawk})
 	}
 }
 

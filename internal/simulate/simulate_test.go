@@ -24,7 +24,7 @@ func TestConfigValidate(t *testing.T) {
 		{"default", func(*simulate.Config) {}, ""},
 		{"all perturbations", func(c *simulate.Config) { c.Disorder, c.Duplicates, c.Late, c.Garbage = 0.5, 1, 0.5, 1 }, ""},
 		{"no flights", func(c *simulate.Config) { c.Flights = 0 }, "flights is 0"},
-		{"too many flights", func(c *simulate.Config) { c.Flights = simulate.MaxFlights + 1 }, "flights is 100001"},
+		{"too many flights", func(c *simulate.Config) { c.Flights = simulate.MaxFlights + 1 }, "flights is 2001"},
 		{"no start", func(c *simulate.Config) { c.Start = time.Time{} }, "start is not set"},
 		{"start year out of range", func(c *simulate.Config) { c.Start = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC) }, "year from 2001"},
 		{"zero duration", func(c *simulate.Config) { c.Duration = 0 }, "duration is 0s"},

@@ -47,7 +47,8 @@ type Truth struct {
 	Duration   string    `json:"duration"`
 	PlanFormat string    `json:"plan_format"`
 	Counts     Counts    `json:"counts"`
-	Flights    []Flight  `json:"flights"`
+	Flights    []Flight  `json:"flights"` // last: WriteTruth streams it
+
 }
 
 // Counts are the records per feed by kind, after perturbation.

@@ -2,7 +2,9 @@ package simulate
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 )
 
@@ -34,13 +36,36 @@ func writeRecords(w io.Writer, recs []Record, sep string) error {
 	return bw.Flush()
 }
 
-// WriteTruth writes the ground truth as indented JSON.
+// WriteTruth writes the ground truth as one compact JSON document (a
+// day's positions run to many megabytes; pipe it through jq to read it).
+// Flights are encoded one at a time, so the document is never whole in
+// memory.
 func WriteTruth(w io.Writer, t *Truth) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	enc := json.NewEncoder(bw)
-	enc.SetIndent("", " ")
-	if err := enc.Encode(t); err != nil {
+	head := *t
+	head.Flights = nil
+	b, err := json.Marshal(head)
+	if err != nil {
 		return err
 	}
+	// Flights is Truth's last field: b ends with "flights":null}, and the
+	// flights replace the null.
+	if !bytes.HasSuffix(b, []byte(`"flights":null}`)) {
+		return fmt.Errorf("encode truth: unexpected JSON tail %q", b[max(0, len(b)-20):])
+	}
+	b = bytes.TrimSuffix(b, []byte("null}"))
+	bw.Write(b)
+	bw.WriteByte('[')
+	for i := range t.Flights {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		b, err := json.Marshal(&t.Flights[i])
+		if err != nil {
+			return err
+		}
+		bw.Write(b)
+	}
+	bw.WriteString("]}\n")
 	return bw.Flush()
 }
