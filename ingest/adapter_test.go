@@ -11,7 +11,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -48,36 +47,10 @@ func newClient(t *testing.T, c *kfake.Cluster, opts ...kgo.Opt) *kgo.Client {
 	return cl
 }
 
-// consumeAll reads every record on topics. It first asks the broker how many
-// there are, so it ends once those are read instead of waiting on a clock.
+// consumeAll reads every record on topics of the in-process cluster.
 func consumeAll(t *testing.T, c *kfake.Cluster, topicNames ...string) map[string][]*kgo.Record {
 	t.Helper()
-	admin := kadm.NewClient(newClient(t, c))
-	ends, err := admin.ListEndOffsets(t.Context(), topicNames...)
-	if err != nil {
-		t.Fatalf("list end offsets: %v", err)
-	}
-	var want int64
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Err != nil {
-			t.Fatalf("end offset of %s/%d: %v", o.Topic, o.Partition, o.Err)
-		}
-		want += o.Offset
-	})
-	cl := newClient(t, c, kgo.ConsumeTopics(topicNames...), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	out := map[string][]*kgo.Record{}
-	for n := int64(0); n < want; {
-		fs := cl.PollFetches(t.Context())
-		if err := fs.Err0(); err != nil {
-			t.Fatalf("poll: %v", err)
-		}
-		fs.EachError(func(topic string, p int32, err error) { t.Fatalf("fetch %s/%d: %v", topic, p, err) })
-		fs.EachRecord(func(r *kgo.Record) {
-			out[r.Topic] = append(out[r.Topic], r)
-			n++
-		})
-	}
-	return out
+	return consumeTopics(t, kafkaEnv{seeds: c.ListenAddrs()}, topicNames...)
 }
 
 type wantRecord struct {

@@ -94,37 +94,19 @@ func TestIntegrationADEXPSampleToKafka(t *testing.T) {
 		t.Fatalf("stats %+v, want all %d messages read and accepted", st, len(msgs))
 	}
 
-	ends, err := adm.ListEndOffsets(t.Context(), names.Raw("adexp"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want int64
-	ends.Each(func(o kadm.ListedOffset) { want += o.Offset })
-	cons, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumeTopics(names.Raw("adexp")),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cons.Close()
 	var got []string
-	for int64(len(got)) < want {
-		fs := cons.PollFetches(t.Context())
-		if err := fs.Err0(); err != nil {
+	for _, r := range consumeTopics(t, kafkaEnv{seeds: seeds}, names.Raw("adexp"))[names.Raw("adexp")] {
+		e, err := reg.DecodeEnvelope(r.Value)
+		if err != nil {
 			t.Fatal(err)
 		}
-		fs.EachRecord(func(r *kgo.Record) {
-			e, err := reg.DecodeEnvelope(r.Value)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if e.Key != string(r.Key) || e.Key == "" {
-				t.Errorf("envelope key %q, record key %q", e.Key, r.Key)
-			}
-			if strings.HasPrefix(string(e.Raw), "-TITLE IFPL") && strings.Count(e.Key, "/") != 4 {
-				t.Errorf("IFPL key %q is not ADEP/EOBD/EOBT/ARCID/ADES", e.Key)
-			}
-			got = append(got, string(e.Raw))
-		})
+		if e.Key != string(r.Key) || e.Key == "" {
+			t.Errorf("envelope key %q, record key %q", e.Key, r.Key)
+		}
+		if strings.HasPrefix(string(e.Raw), "-TITLE IFPL") && strings.Count(e.Key, "/") != 4 {
+			t.Errorf("IFPL key %q is not ADEP/EOBD/EOBT/ARCID/ADES", e.Key)
+		}
+		got = append(got, string(e.Raw))
 	}
 	slices.Sort(got)
 	wantRaw := slices.Clone(msgs)
