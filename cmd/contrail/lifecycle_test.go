@@ -73,92 +73,159 @@ func (p *proc) stop(t *testing.T) {
 	}
 }
 
-// TestIntegrationSinkSIGTERMMidStream stops the sink with SIGTERM while it is
-// writing, restarts it, and checks ClickHouse ends with every record exactly
-// once: the graceful stop flushed and committed what it had, the restart
-// resumed from the committed offsets, and nothing was lost or duplicated.
-func TestIntegrationSinkSIGTERMMidStream(t *testing.T) {
-	brokers := strings.Join(infratest.Kafka(t), ",")
+// sinkScenario is a raw topic holding 30,000 SBS records and a migrated,
+// empty database, for tests that stop or crash the sink mid-stream.
+type sinkScenario struct {
+	t       *testing.T
+	bin     string
+	name    string // topic prefix, consumer group and database
+	seeds   []string
+	events  uint64
+	conn    *clickhouse.Conn
+	sinkCmd []string
+}
+
+func newSinkScenario(t *testing.T) *sinkScenario {
+	t.Helper()
+	seeds := infratest.Kafka(t)
 	ch := infratest.ClickHouse(t)
-	bin := buildBinary(t)
-	name := infratest.Name(t, "it")
+	s := &sinkScenario{t: t, bin: buildBinary(t), name: infratest.Name(t, "it"), seeds: seeds}
 	ctx := context.Background()
 
 	lines := infratest.SBSLines(30000)
+	s.events = uint64(len(lines))
 	input := filepath.Join(t.TempDir(), "in.sbs")
 	if err := os.WriteFile(input, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	common := []string{"--brokers", brokers, "--topic-prefix", name}
+	common := []string{"--brokers", strings.Join(seeds, ","), "--topic-prefix", s.name}
 	env := cli.Env{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
 	for _, args := range [][]string{
 		append([]string{"topics", "--feeds", "sbs"}, common...),
-		{"migrate", "--clickhouse", ch, "--clickhouse-database", name},
+		{"migrate", "--clickhouse", ch, "--clickhouse-database", s.name},
 		append(append([]string{"ingest", "file", "--feed", "sbs", "--listen", "127.0.0.1:0"}, common...), input),
 	} {
 		if code := cli.Main(ctx, env, args); code != 0 {
 			t.Fatalf("contrail %v exited %d", args, code)
 		}
 	}
-	conn, err := clickhouse.Open(ctx, clickhouse.Config{Addr: ch, Database: name}, slog.New(slog.DiscardHandler))
+	conn, err := clickhouse.Open(ctx, clickhouse.Config{Addr: ch, Database: s.name}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	t.Cleanup(func() { _ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name) })
-
-	sinkArgs := append([]string{"sink", "--feeds", "sbs", "--clickhouse", ch, "--clickhouse-database", name,
-		"--sink-group", name, "--listen", "127.0.0.1:0", "--log-format", "json",
+	s.conn = conn
+	t.Cleanup(func() {
+		_ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+s.name)
+		conn.Close()
+	})
+	s.sinkCmd = append([]string{"sink", "--feeds", "sbs", "--clickhouse", ch, "--clickhouse-database", s.name,
+		"--sink-group", s.name, "--listen", "127.0.0.1:0", "--log-format", "json",
 		"--batch-rows", "2000", "--flush-interval", "50ms"}, common...)
+	return s
+}
 
-	// First sink: stop it as soon as some, but not all, rows are in.
-	first := startProc(t, bin, sinkArgs...)
-	var rows uint64
-	for rows == 0 {
+func (s *sinkScenario) startSink() *proc { return startProc(s.t, s.bin, s.sinkCmd...) }
+
+func (s *sinkScenario) rows() uint64 {
+	var n uint64
+	if err := s.conn.QueryRow(context.Background(), "SELECT count() FROM "+s.name+".raw_events").Scan(&n); err != nil {
+		s.t.Fatal(err)
+	}
+	return n
+}
+
+// waitSomeRows returns once p has written at least one row.
+func (s *sinkScenario) waitSomeRows(p *proc) {
+	for s.rows() == 0 {
 		select {
-		case err := <-first.done:
-			t.Fatalf("sink exited early: %v\n%s", err, first.logs.String())
+		case err := <-p.done:
+			s.t.Fatalf("sink exited early: %v\n%s", err, p.logs.String())
 		case <-time.After(20 * time.Millisecond):
 		}
-		if err := conn.QueryRow(ctx, "SELECT count() FROM "+name+".raw_events").Scan(&rows); err != nil {
-			t.Fatal(err)
-		}
 	}
+}
+
+// catchUp waits until p has committed everything on the topics.
+func (s *sinkScenario) catchUp(p *proc) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(s.seeds...))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := kafka.WaitCaughtUp(ctx, kadm.NewClient(cl), s.name, 100*time.Millisecond, nil, s.name+".raw.sbs", s.name+".rejected"); err != nil {
+		s.t.Fatalf("%v\nsink logs:\n%s", err, p.logs.String())
+	}
+}
+
+// counts are the physical rows, the distinct events, and the rows after
+// deduplication (FINAL).
+func (s *sinkScenario) counts() (total, distinct, final uint64) {
+	ctx := context.Background()
+	if err := s.conn.QueryRow(ctx, "SELECT count(), uniqExact(event_id) FROM "+s.name+".raw_events").Scan(&total, &distinct); err != nil {
+		s.t.Fatal(err)
+	}
+	if err := s.conn.QueryRow(ctx, "SELECT count() FROM "+s.name+".raw_events FINAL").Scan(&final); err != nil {
+		s.t.Fatal(err)
+	}
+	return total, distinct, final
+}
+
+// TestIntegrationSinkSIGTERMMidStream stops the sink with SIGTERM while it is
+// writing, restarts it, and checks ClickHouse ends with every record exactly
+// once: the graceful stop flushed and committed what it had, the restart
+// resumed from the committed offsets, and nothing was lost or duplicated.
+func TestIntegrationSinkSIGTERMMidStream(t *testing.T) {
+	s := newSinkScenario(t)
+
+	// First sink: stop it as soon as some, but not all, rows are in.
+	first := s.startSink()
+	s.waitSomeRows(first)
 	first.stop(t)
-	if err := conn.QueryRow(ctx, "SELECT count() FROM "+name+".raw_events").Scan(&rows); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("%d of %d rows written when the first sink stopped", rows, len(lines))
-	if rows >= uint64(len(lines)) {
+	rows := s.rows()
+	t.Logf("%d of %d rows written when the first sink stopped", rows, s.events)
+	if rows >= s.events {
 		t.Logf("the first sink wrote everything before SIGTERM (%d rows); the restart then has nothing to do", rows)
 	}
 
 	// Second sink: resume and catch up.
-	second := startProc(t, bin, sinkArgs...)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(infratest.Kafka(t)...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	if err := kafka.WaitCaughtUp(wctx, kadm.NewClient(cl), name, 100*time.Millisecond, nil, name+".raw.sbs", name+".rejected"); err != nil {
-		t.Fatalf("%v\nsecond sink logs:\n%s", err, second.logs.String())
-	}
+	second := s.startSink()
+	s.catchUp(second)
 	second.stop(t)
 
-	var total, distinct, final uint64
-	if err := conn.QueryRow(ctx, "SELECT count(), uniqExact(event_id) FROM "+name+".raw_events").Scan(&total, &distinct); err != nil {
-		t.Fatal(err)
-	}
-	if err := conn.QueryRow(ctx, "SELECT count() FROM "+name+".raw_events FINAL").Scan(&final); err != nil {
-		t.Fatal(err)
-	}
-	if distinct != uint64(len(lines)) || final != uint64(len(lines)) {
-		t.Fatalf("after restart: %d distinct events, %d rows FINAL; want %d each (no loss)", distinct, final, len(lines))
+	total, distinct, final := s.counts()
+	if distinct != s.events || final != s.events {
+		t.Fatalf("after restart: %d distinct events, %d rows FINAL; want %d each (no loss)", distinct, final, s.events)
 	}
 	if total != distinct {
 		t.Errorf("%d physical rows for %d events: the graceful stop should commit exactly what it inserted", total, distinct)
+	}
+}
+
+// TestIntegrationSinkKill9 kills the sink without any chance to flush or
+// commit, restarts it, and checks the view equals the input: every event
+// present (no loss), each once after deduplication (replayed rows collapse
+// to one by event id).
+func TestIntegrationSinkKill9(t *testing.T) {
+	s := newSinkScenario(t)
+
+	first := s.startSink()
+	s.waitSomeRows(first)
+	if err := first.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-first.done
+	rows := s.rows()
+
+	second := s.startSink()
+	s.catchUp(second)
+	second.stop(t)
+
+	total, distinct, final := s.counts()
+	t.Logf("killed after %d rows; after restart %d physical rows, %d events", rows, total, distinct)
+	if distinct != s.events || final != s.events {
+		t.Fatalf("after kill -9 and restart: %d distinct events, %d rows FINAL; want %d each", distinct, final, s.events)
 	}
 }
 
@@ -229,81 +296,5 @@ func TestIntegrationIngestSIGTERMMidStream(t *testing.T) {
 	}
 	if got := onKafka(); got != fin.Read {
 		t.Fatalf("%d records on Kafka, the stopped ingest counted %d read", got, fin.Read)
-	}
-}
-
-// TestIntegrationSinkKill9 kills the sink without any chance to flush or
-// commit, restarts it, and checks the view equals the input: every event
-// present (no loss), each once after deduplication (replayed rows collapse
-// to one by event id).
-func TestIntegrationSinkKill9(t *testing.T) {
-	brokers := strings.Join(infratest.Kafka(t), ",")
-	ch := infratest.ClickHouse(t)
-	bin := buildBinary(t)
-	name := infratest.Name(t, "it")
-	ctx := context.Background()
-
-	lines := infratest.SBSLines(30000)
-	input := filepath.Join(t.TempDir(), "in.sbs")
-	if err := os.WriteFile(input, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	common := []string{"--brokers", brokers, "--topic-prefix", name}
-	env := cli.Env{Stdout: io.Discard, Stderr: io.Discard, Getenv: func(string) string { return "" }}
-	for _, args := range [][]string{
-		append([]string{"topics", "--feeds", "sbs"}, common...),
-		{"migrate", "--clickhouse", ch, "--clickhouse-database", name},
-		append(append([]string{"ingest", "file", "--feed", "sbs", "--listen", "127.0.0.1:0"}, common...), input),
-	} {
-		if code := cli.Main(ctx, env, args); code != 0 {
-			t.Fatalf("contrail %v exited %d", args, code)
-		}
-	}
-	conn, err := clickhouse.Open(ctx, clickhouse.Config{Addr: ch, Database: name}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	t.Cleanup(func() { _ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name) })
-	sinkArgs := append([]string{"sink", "--feeds", "sbs", "--clickhouse", ch, "--clickhouse-database", name,
-		"--sink-group", name, "--listen", "127.0.0.1:0", "--log-format", "json",
-		"--batch-rows", "2000", "--flush-interval", "50ms"}, common...)
-
-	first := startProc(t, bin, sinkArgs...)
-	var rows uint64
-	for rows == 0 {
-		time.Sleep(20 * time.Millisecond)
-		if err := conn.QueryRow(ctx, "SELECT count() FROM "+name+".raw_events").Scan(&rows); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := first.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	<-first.done
-
-	second := startProc(t, bin, sinkArgs...)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(infratest.Kafka(t)...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	wctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	if err := kafka.WaitCaughtUp(wctx, kadm.NewClient(cl), name, 100*time.Millisecond, nil, name+".raw.sbs", name+".rejected"); err != nil {
-		t.Fatalf("%v\nsecond sink logs:\n%s", err, second.logs.String())
-	}
-	second.stop(t)
-
-	var total, distinct, final uint64
-	if err := conn.QueryRow(ctx, "SELECT count(), uniqExact(event_id) FROM "+name+".raw_events").Scan(&total, &distinct); err != nil {
-		t.Fatal(err)
-	}
-	if err := conn.QueryRow(ctx, "SELECT count() FROM "+name+".raw_events FINAL").Scan(&final); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("killed after %d rows; after restart %d physical rows, %d events", rows, total, distinct)
-	if distinct != uint64(len(lines)) || final != uint64(len(lines)) {
-		t.Fatalf("after kill -9 and restart: %d distinct events, %d rows FINAL; want %d each", distinct, final, len(lines))
 	}
 }
