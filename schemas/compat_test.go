@@ -40,6 +40,14 @@ func samples() map[string][]schemas.Value {
 		schemas.RejectedSchema:    rejs,
 		schemas.DomainEventSchema: events,
 		schemas.FlightStateSchema: {full, &schemas.FlightState{}},
+		schemas.TrackEventSchema: {
+			&schemas.TrackEvent{EventID: "e", ICAO24: "4ca1b2", Callsign: "DLH4AB", TS: t0, Position: &pos},
+			&schemas.TrackEvent{EventID: "e", ICAO24: "4ca1b2", Callsign: "DLH4AB", TS: t0, Squawk: "7700", Revoked: true},
+		},
+		schemas.OutcomeSchema: {
+			&schemas.Outcome{EventID: "e", Feed: "sbs", Step: "track", Outcome: schemas.OutcomeStale, Reason: "position", ProducerTS: t0, Lateness: time.Second, ProcessedTS: t0},
+			&schemas.Outcome{EventID: "e", Feed: "adexp", Step: "flight", Outcome: schemas.OutcomeApplied, GUFI: "g", ProducerTS: t0, ProcessedTS: t0},
+		},
 	}
 }
 
@@ -113,7 +121,7 @@ func TestEvolution(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			all := samples()
-			if got, want := reg.Names(), []string{"domain_event", "envelope", "flight_state", "rejected"}; !reflect.DeepEqual(got, want) {
+			if got, want := reg.Names(), []string{"domain_event", "envelope", "flight_state", "outcome", "rejected", "track_event"}; !reflect.DeepEqual(got, want) {
 				t.Errorf("schema names %v, want %v (add samples for a new schema)", got, want)
 			}
 			for _, n := range reg.Names() {

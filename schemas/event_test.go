@@ -136,3 +136,46 @@ func TestFlightStateRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+func TestTrackEventAndOutcomeRoundTrip(t *testing.T) {
+	reg := schemas.MustRegistry()
+	alt := int32(35000)
+	ground := false
+	ts := time.UnixMilli(1_700_000_000_123).UTC()
+	cases := []*schemas.TrackEvent{
+		{EventID: "e1", ICAO24: "4ca1b2", Callsign: "EIN123", TS: ts,
+			Position: &schemas.Position{TS: ts, ICAO24: "4ca1b2", Lat: 53.4, Lon: -6.2, AltitudeFt: &alt, OnGround: &ground}},
+		{EventID: "e2", ICAO24: "4ca1b2", Callsign: "EIN123", TS: ts, Squawk: "7700", OnGround: &ground},
+		{EventID: "e3", ICAO24: "4ca1b2", Callsign: "EIN123", TS: ts, Revoked: true,
+			Position: &schemas.Position{TS: ts, ICAO24: "4ca1b2", Lat: 1, Lon: 2}},
+	}
+	for _, in := range cases {
+		b, err := reg.EncodeTrackEvent(nil, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := reg.DecodeTrackEvent(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, in) {
+			t.Errorf("track event round trip:\n got %+v\nwant %+v", got, in)
+		}
+	}
+	o := &schemas.Outcome{EventID: "e1", Feed: "sbs", Step: "track", Outcome: schemas.OutcomeStale, Reason: "position",
+		ProducerTS: ts, Lateness: 1500 * time.Millisecond, GUFI: "G1", ProcessedTS: ts.Add(time.Second)}
+	b, err := reg.EncodeOutcome(nil, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := reg.DecodeOutcome(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, o) {
+		t.Errorf("outcome round trip:\n got %+v\nwant %+v", got, o)
+	}
+	if _, err := reg.DecodeOutcome(b[:len(b)-3]); err == nil {
+		t.Error("truncated outcome decoded without error")
+	}
+}

@@ -1,0 +1,153 @@
+package schemas
+
+import (
+	"fmt"
+	"time"
+)
+
+// The logical names of the processors' own schemas.
+const (
+	TrackEventSchema = "track_event"
+	OutcomeSchema    = "outcome"
+)
+
+// TrackEvent is one output of the track step for the flight step: a valid
+// position entering the history, a status change (squawk, ground flag), or a
+// revocation of a position recorded earlier. Empty strings are Avro null.
+type TrackEvent struct {
+	EventID  string
+	ICAO24   string
+	Callsign string
+	TS       time.Time
+	Position *Position
+	Squawk   string
+	OnGround *bool
+	Revoked  bool
+}
+
+// SchemaName implements Value.
+func (*TrackEvent) SchemaName() string { return TrackEventSchema }
+
+func (e *TrackEvent) toNative() map[string]any {
+	var pos map[string]any
+	if e.Position != nil {
+		pos = e.Position.toNative()
+	}
+	return map[string]any{
+		"event_id":  e.EventID,
+		"icao24":    e.ICAO24,
+		"callsign":  e.Callsign,
+		"ts":        e.TS,
+		"position":  nullRecord(flightNS+"Position", pos),
+		"squawk":    nullStr(e.Squawk),
+		"on_ground": nullBool(e.OnGround),
+		"revoked":   e.Revoked,
+	}
+}
+
+func (e *TrackEvent) fromNative(m map[string]any) {
+	*e = TrackEvent{
+		EventID:  str(m, "event_id"),
+		ICAO24:   str(m, "icao24"),
+		Callsign: str(m, "callsign"),
+		TS:       tm(m, "ts"),
+		Squawk:   optStr(m, "squawk"),
+		OnGround: optBool(m, "on_ground"),
+		Revoked:  boolean(m, "revoked"),
+	}
+	if p := record(m, "position"); p != nil {
+		pos := positionFromNative(p)
+		e.Position = &pos
+	}
+}
+
+// EncodeTrackEvent appends the single-object encoding of e to buf.
+func (r *Registry) EncodeTrackEvent(buf []byte, e *TrackEvent) ([]byte, error) {
+	out, err := r.Encode(buf, e)
+	if err != nil {
+		return nil, fmt.Errorf("encode track event %s: %w", e.EventID, err)
+	}
+	return out, nil
+}
+
+// DecodeTrackEvent decodes a single-object encoded track event.
+func (r *Registry) DecodeTrackEvent(b []byte) (*TrackEvent, error) {
+	var e TrackEvent
+	if err := r.Decode(b, &e); err != nil {
+		return nil, fmt.Errorf("decode track event: %w", err)
+	}
+	return &e, nil
+}
+
+// The outcomes a processor step reports for an input event.
+const (
+	OutcomeApplied           = "applied"
+	OutcomeStale             = "stale"
+	OutcomeDuplicate         = "duplicate"
+	OutcomeInvalid           = "invalid"
+	OutcomeInvariantViolated = "invariant_violated"
+	OutcomeBuffered          = "buffered"
+	OutcomeDiscarded         = "discarded"
+)
+
+// Outcome is what a processor step did with one input event.
+type Outcome struct {
+	EventID     string
+	Feed        string
+	Step        string
+	Outcome     string
+	Reason      string
+	ProducerTS  time.Time
+	Lateness    time.Duration // stored in milliseconds
+	GUFI        string
+	ProcessedTS time.Time
+}
+
+// SchemaName implements Value.
+func (*Outcome) SchemaName() string { return OutcomeSchema }
+
+func (o *Outcome) toNative() map[string]any {
+	return map[string]any{
+		"event_id":     o.EventID,
+		"feed":         o.Feed,
+		"step":         o.Step,
+		"outcome":      o.Outcome,
+		"reason":       nullStr(o.Reason),
+		"producer_ts":  o.ProducerTS,
+		"lateness_ms":  o.Lateness.Milliseconds(),
+		"gufi":         nullStr(o.GUFI),
+		"processed_ts": o.ProcessedTS,
+	}
+}
+
+func (o *Outcome) fromNative(m map[string]any) {
+	*o = Outcome{
+		EventID:     str(m, "event_id"),
+		Feed:        str(m, "feed"),
+		Step:        str(m, "step"),
+		Outcome:     str(m, "outcome"),
+		Reason:      optStr(m, "reason"),
+		ProducerTS:  tm(m, "producer_ts"),
+		Lateness:    time.Duration(i64(m, "lateness_ms")) * time.Millisecond,
+		GUFI:        optStr(m, "gufi"),
+		ProcessedTS: tm(m, "processed_ts"),
+	}
+}
+
+// EncodeOutcome appends the single-object encoding of o to buf.
+func (r *Registry) EncodeOutcome(buf []byte, o *Outcome) ([]byte, error) {
+	out, err := r.Encode(buf, o)
+	if err != nil {
+		return nil, fmt.Errorf("encode outcome of %s: %w", o.EventID, err)
+	}
+	return out, nil
+}
+
+// DecodeOutcome decodes a single-object encoded outcome.
+func (r *Registry) DecodeOutcome(b []byte) (*Outcome, error) {
+	var o Outcome
+	if err := r.Decode(b, &o); err != nil {
+		return nil, fmt.Errorf("decode outcome: %w", err)
+	}
+	return &o, nil
+}
