@@ -203,7 +203,7 @@ func TestIntegrationTopicsIdempotent(t *testing.T) {
 	tt := newTarget(t)
 	args := []string{"topics", "--brokers", strings.Join(tt.brokers, ","), "--topic-prefix", tt.name}
 	code, out, errs := contrail(t, args...)
-	if code != 0 || !strings.Contains(out, "11 created, 0 ok, 0 drifted") {
+	if code != 0 || !strings.Contains(out, "15 created, 0 ok, 0 drifted") {
 		t.Fatalf("first run: exit %d\n%s%s", code, out, errs)
 	}
 	code, out, errs = contrail(t, args...)

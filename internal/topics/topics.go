@@ -83,6 +83,20 @@ func (n Names) FlightEvents() string { return n.p() + ".flights.events" }
 // FlightState is the compacted snapshot topic, keyed by GUFI.
 func (n Names) FlightState() string { return n.p() + ".flights.state" }
 
+// FlightInput is the internal repartition topic of the flight step: track
+// step outputs and plan/system envelopes, keyed by callsign.
+func (n Names) FlightInput() string { return n.p() + ".flights.input" }
+
+// Outcomes is the per-event processing verdict topic (applied, stale, ...).
+func (n Names) Outcomes() string { return n.p() + ".outcomes" }
+
+// Changelog is the compacted state topic of a processor step; partition p
+// holds the state of the step's input partition p.
+func (n Names) Changelog(step string) string { return n.p() + "." + step + ".changelog" }
+
+// Steps are the stateful processor steps, each owning a changelog topic.
+var Steps = []string{"track", "flight"}
+
 func (n Names) p() string {
 	if n.Prefix == "" {
 		return "contrail"
@@ -115,7 +129,13 @@ func Plan(o Options) []Spec {
 		Spec{Name: n.Rejected(), Partitions: o.Partitions, ReplicationFactor: o.ReplicationFactor, Configs: del(o.IngestRetention)},
 		Spec{Name: n.FlightEvents(), Partitions: o.Partitions, ReplicationFactor: o.ReplicationFactor, Configs: del(o.RawRetention)},
 		Spec{Name: n.FlightState(), Partitions: o.Partitions, ReplicationFactor: o.ReplicationFactor, Configs: map[string]string{"cleanup.policy": "compact"}},
+		Spec{Name: n.FlightInput(), Partitions: o.Partitions, ReplicationFactor: o.ReplicationFactor, Configs: del(o.IngestRetention)},
+		Spec{Name: n.Outcomes(), Partitions: o.Partitions, ReplicationFactor: o.ReplicationFactor, Configs: del(o.RawRetention)},
 	)
+	for _, step := range Steps {
+		specs = append(specs, Spec{Name: n.Changelog(step), Partitions: o.Partitions, ReplicationFactor: o.ReplicationFactor,
+			Configs: map[string]string{"cleanup.policy": "compact"}})
+	}
 	return specs
 }
 
