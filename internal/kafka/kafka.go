@@ -123,6 +123,22 @@ func (c Config) security() ([]kgo.Opt, error) {
 // reg may be nil to skip metrics. The returned client is not yet connected:
 // franz-go dials lazily, so use Ping to fail fast on an unreachable cluster.
 func NewClient(cfg Config, role string, log *slog.Logger, reg prometheus.Registerer, opts ...kgo.Opt) (*kgo.Client, error) {
+	base, err := Options(cfg, role, log, reg)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := kgo.NewClient(append(base, opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("create Kafka client for %s: %w", role, err)
+	}
+	return cl, nil
+}
+
+// Options are the client options NewClient starts from: seed brokers,
+// client id, logger, TLS and SASL, and (when reg is not nil) kprom metrics
+// under the subsystem kafka_<role>. Processors use them to build
+// transactional sessions, which NewClient cannot.
+func Options(cfg Config, role string, log *slog.Logger, reg prometheus.Registerer) ([]kgo.Opt, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -144,11 +160,7 @@ func NewClient(cfg Config, role string, log *slog.Logger, reg prometheus.Registe
 		base = append(base, kgo.WithHooks(kprom.NewMetrics("contrail",
 			kprom.Registerer(reg), kprom.Subsystem("kafka_"+role), kprom.WithClientLabel())))
 	}
-	cl, err := kgo.NewClient(append(base, opts...)...)
-	if err != nil {
-		return nil, fmt.Errorf("create Kafka client for %s: %w", role, err)
-	}
-	return cl, nil
+	return base, nil
 }
 
 // Ping checks that the cluster answers a metadata request within timeout, so a
