@@ -1,0 +1,769 @@
+package flight
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/contrail-atm/contrail/schemas"
+)
+
+// Stamp orders evidence: producer timestamp first, event id second, so
+// which of two simultaneous values wins does not depend on arrival order.
+type Stamp struct {
+	TS      int64 // producer timestamp, Unix nanoseconds
+	EventID string
+}
+
+// After reports whether s orders strictly after o.
+func (s Stamp) After(o Stamp) bool {
+	if s.TS != o.TS {
+		return s.TS > o.TS
+	}
+	return s.EventID > o.EventID
+}
+
+// Compare orders stamps for sorting and binary search.
+func (s Stamp) Compare(o Stamp) int {
+	switch {
+	case s.TS < o.TS:
+		return -1
+	case s.TS > o.TS:
+		return 1
+	}
+	return strings.Compare(s.EventID, o.EventID)
+}
+
+// IsZero reports whether s is the zero stamp ("never set").
+func (s Stamp) IsZero() bool { return s == Stamp{} }
+
+// Aspect is one independently ordered part of a flight: a late plan update
+// is not discarded because a newer position exists.
+type Aspect uint8
+
+// The aspects of a flight.
+const (
+	AspectPlan     Aspect = iota // plan messages
+	AspectPosition               // last position
+	AspectSquawk
+	AspectStatus // departure, arrival, cancellation, on-ground
+	AspectAlert
+	NumAspects
+)
+
+var aspectNames = [NumAspects]string{"plan", "position", "squawk", "status", "alert"}
+
+func (a Aspect) String() string {
+	if a < NumAspects {
+		return aspectNames[a]
+	}
+	return fmt.Sprintf("aspect(%d)", uint8(a))
+}
+
+// PlanEntry is one plan message kept in a flight with its verdict in the
+// last fold: Rule is empty when it was accepted, else the id of the rule
+// that rejected it.
+type PlanEntry struct {
+	Stamp
+	Feed string
+	Msg  PlanMsg
+	Rule string
+}
+
+// SquawkObs is one squawk observation.
+type SquawkObs struct {
+	Stamp
+	Code string
+}
+
+// Flight is one flight (one leg) of a callsign. Fields after Plans are
+// derived: by folding Plans in Stamp order (Plan, Filed, Cancelled, ATD,
+// ATA, ADARR) or from track evidence.
+type Flight struct {
+	GUFI string
+	// Anchor is the identity evidence the GUFI was derived from: "P/" and
+	// the composite key of the first plan message, or "T/" and the first
+	// track stamp. It never changes.
+	Anchor string
+	ICAO24 string
+	// Base is the fold of plan messages dropped from Plans when it
+	// outgrew Config.MaxPlanMessages; BaseStamp is the newest of them.
+	Base      PlanFold
+	BaseStamp Stamp
+	// Plans are the kept plan messages, sorted by Stamp.
+	Plans []PlanEntry
+	PlanFold
+	// TrackFirst and TrackLast bound the producer timestamps of the
+	// positions attributed to the flight (0 when none): the track segment
+	// that legs are told apart by.
+	TrackFirst, TrackLast int64
+	// FirstAirborne is the earliest airborne position; LandedTS the earliest
+	// on-ground position after it (0 when none).
+	FirstAirborne, LandedTS int64
+	Position                schemas.Position // last position; TS zero when none
+	Squawk                  string
+	// Squawks is the squawk history within Config.Horizon of the newest
+	// (plus the newest before that), for emergency episodes.
+	Squawks  []SquawkObs
+	Episodes int32 // emergency episodes declared
+	Latest   [NumAspects]Stamp
+	// Recent holds the newest Config.RecentSize stamps of track and alert
+	// evidence, for duplicate detection.
+	Recent []Stamp
+	// DepartedSent and ArrivedSent say FlightDeparted and FlightArrived
+	// were emitted (once per flight).
+	DepartedSent, ArrivedSent bool
+	EventCount                int64
+}
+
+// PlanFold is what folding a flight's plan messages in Stamp order yields.
+type PlanFold struct {
+	Plan      schemas.FlightPlan
+	Filed     bool
+	Cancelled bool
+	ATD, ATA  int64 // from DEP and ARR messages (Unix ns; 0 when none)
+	ADARR     string
+}
+
+// departure is the departure time (DEP message, else first airborne
+// position); 0 when not departed.
+func (f *Flight) departure() int64 {
+	if f.ATD != 0 {
+		return f.ATD
+	}
+	return f.FirstAirborne
+}
+
+// landing is the arrival time (ARR message, else first on-ground position
+// after airborne); 0 when not landed.
+func (f *Flight) landing() int64 {
+	if f.ATA != 0 {
+		return f.ATA
+	}
+	return f.LandedTS
+}
+
+// Lifecycle derives the phase from the facts, not from the order they
+// arrived in.
+func (f *Flight) Lifecycle() schemas.Lifecycle {
+	switch {
+	case f.Cancelled:
+		return schemas.LifecycleCancelled
+	case f.landing() != 0:
+		return schemas.LifecycleLanded
+	case f.departure() != 0:
+		return schemas.LifecycleAirborne
+	case len(f.Plans) > 0 || f.Filed:
+		return schemas.LifecyclePlanned
+	}
+	return schemas.LifecycleUnknown
+}
+
+func (f *Flight) finished() bool { return f.Cancelled || f.landing() != 0 }
+
+// newest is the newest stamp of any aspect.
+func (f *Flight) newest() int64 {
+	var n int64
+	for _, s := range f.Latest {
+		n = max(n, s.TS)
+	}
+	return n
+}
+
+// State is the flight step's state for one callsign: every flight (leg) of
+// it still retained. The zero value is a callsign never seen. Apply takes
+// ownership of the State it is given and returns the next one, which may
+// share memory with it; callers keep only the returned one.
+type State struct {
+	Callsign string
+	MaxTS    int64 // newest producer timestamp of any input (Unix ns)
+	Flights  []Flight
+}
+
+// Stars is reference data: the valid STARs per destination aerodrome.
+type Stars map[string][]string
+
+// Valid reports whether star is a STAR of aerodrome ad.
+func (s Stars) Valid(ad, star string) bool { return slices.Contains(s[ad], star) }
+
+// Config tunes the step. The zero value of a field means its default.
+type Config struct {
+	// Stars is the reference data rule dest_change_star checks a new STAR
+	// against (LoadStars reads it). Default none: a destination change is
+	// then accepted only with a STAR, which cannot be checked.
+	Stars Stars
+	// Before and After bound the window around a plan's EOBT in which a
+	// track matches it: EOBT-Before .. EOBT+After. Defaults 1h and 6h.
+	Before, After time.Duration
+	// PlanMatch is how far apart the EOBTs of two plan messages with the
+	// same ADEP and ADES may be to name the same flight (a DLA carries the
+	// revised EOBT). Default 6h.
+	PlanMatch time.Duration
+	// LegGap is the silence that separates two legs: a position more than
+	// LegGap away from a flight's track segment (or after its landing)
+	// starts a new flight. Default 30m.
+	LegGap time.Duration
+	// LandingTolerance is how long after the arrival time airborne positions
+	// are still accepted (ARR times are whole minutes). Default 2m.
+	LandingTolerance time.Duration
+	// Horizon is how late (behind the newest squawk of a flight) a squawk
+	// may arrive and still be judged as if in order. Default 15m.
+	Horizon time.Duration
+	// Retention is how long (in producer time behind the callsign's newest
+	// input) a landed or cancelled flight is kept. Default 6h.
+	Retention time.Duration
+	// MaxFlights bounds the flights kept per callsign; beyond it the oldest
+	// (finished first) is evicted. Default 8.
+	MaxFlights int
+	// MaxPlanMessages bounds the plan messages kept per flight; older ones
+	// are folded into a base. Default 16.
+	MaxPlanMessages int
+	// RecentSize is how many recent track/alert stamps are kept per flight
+	// to recognise duplicates. Default 8.
+	RecentSize int
+}
+
+// ErrConfig is wrapped by New for a contradictory configuration.
+var ErrConfig = errors.New("invalid flight step configuration")
+
+// ErrWrongKey is returned by Apply when an input's callsign is not the
+// state's: the runner routed it to the wrong key.
+var ErrWrongKey = errors.New("input for another callsign")
+
+func (c Config) withDefaults() Config {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&c.Before, time.Hour)
+	def(&c.After, 6*time.Hour)
+	def(&c.PlanMatch, 6*time.Hour)
+	def(&c.LegGap, 30*time.Minute)
+	def(&c.LandingTolerance, 2*time.Minute)
+	def(&c.Horizon, 15*time.Minute)
+	def(&c.Retention, 6*time.Hour)
+	if c.MaxFlights == 0 {
+		c.MaxFlights = 8
+	}
+	if c.MaxPlanMessages == 0 {
+		c.MaxPlanMessages = 16
+	}
+	if c.RecentSize == 0 {
+		c.RecentSize = 8
+	}
+	return c
+}
+
+// Validate rejects contradictions after defaults are applied.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"Before", c.Before}, {"After", c.After}, {"PlanMatch", c.PlanMatch}, {"LegGap", c.LegGap},
+		{"LandingTolerance", c.LandingTolerance}, {"Horizon", c.Horizon}, {"Retention", c.Retention}} {
+		if d.v < 0 {
+			return fmt.Errorf("%w: %s %v, want > 0", ErrConfig, d.name, d.v)
+		}
+	}
+	switch {
+	case c.MaxFlights < 1:
+		return fmt.Errorf("%w: MaxFlights %d, want >= 1", ErrConfig, c.MaxFlights)
+	case c.MaxPlanMessages < 1:
+		return fmt.Errorf("%w: MaxPlanMessages %d, want >= 1", ErrConfig, c.MaxPlanMessages)
+	case c.RecentSize < 1:
+		return fmt.Errorf("%w: RecentSize %d, want >= 1", ErrConfig, c.RecentSize)
+	case c.LandingTolerance >= c.LegGap:
+		return fmt.Errorf("%w: LandingTolerance %v must be shorter than LegGap %v", ErrConfig, c.LandingTolerance, c.LegGap)
+	}
+	return nil
+}
+
+// Step is the pure per-callsign core of the flight step. It holds only
+// configuration, so one Step serves every key and goroutine.
+type Step struct{ cfg Config }
+
+// New returns a Step with cfg's defaults applied.
+func New(cfg Config) (*Step, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Step{cfg: cfg.withDefaults()}, nil
+}
+
+// Config returns the configuration with defaults applied.
+func (s *Step) Config() Config { return s.cfg }
+
+// The invariant rules (docs/invariants.md).
+const (
+	RuleDestChangeSTAR        = "dest_change_star"
+	RuleCancelledNoUpdate     = "cancelled_no_update"
+	RuleLandedNoAirborne      = "landed_no_airborne"
+	RuleEmergencyOnce         = "emergency_once_per_episode"
+	RuleArrivalAfterDeparture = "arrival_after_departure"
+	RuleDepartedADEPFixed     = "departed_adep_fixed"
+	RuleNoCancelAfterDeparted = "no_cancel_after_departure"
+)
+
+// Reasons of OutcomeInvalid.
+const (
+	ReasonNoFlight    = "flight.no_flight"     // an alert or amendment names no known flight
+	ReasonBadInput    = "flight.bad_input"     // not exactly one of Plan, Track, Alert; no id or timestamp
+	ReasonNoCallsign  = "flight.no_callsign"   // the input names no callsign
+	ReasonCoordinates = "flight.coordinates"   // position outside -90..90, -180..180
+	ReasonNoTrackData = "flight.no_track_data" // a TrackMsg with nothing in it
+	ReasonTooLate     = "flight.too_late"      // plan message older than the folded base
+	ReasonBadPlan     = "flight.bad_plan"      // a plan message without title
+)
+
+// Apply derives the next state of one callsign from one input, appends the
+// domain events it causes to out and reports the input's outcome. It does
+// no I/O and reads no clock. The only error is ErrWrongKey.
+func (s *Step) Apply(st State, in Input, out []schemas.DomainEvent) (State, []schemas.DomainEvent, Result, error) {
+	res := Result{EventID: in.EventID, Feed: in.Feed}
+	n := 0
+	for _, set := range []bool{in.Plan != nil, in.Track != nil, in.Alert != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 || in.EventID == "" || in.TS.IsZero() {
+		res.Outcome, res.Reason = OutcomeInvalid, ReasonBadInput
+		return st, out, res, nil
+	}
+	cs := in.callsign()
+	if cs == "" {
+		res.Outcome, res.Reason = OutcomeInvalid, ReasonNoCallsign
+		return st, out, res, nil
+	}
+	if st.Callsign != "" && cs != st.Callsign {
+		return st, out, res, fmt.Errorf("apply %s to state of %s: %w", cs, st.Callsign, ErrWrongKey)
+	}
+	st.Callsign = cs
+	ts := in.TS.UnixNano()
+	st.MaxTS = max(st.MaxTS, ts)
+	at := Stamp{TS: ts, EventID: in.EventID}
+	switch {
+	case in.Plan != nil:
+		out = s.applyPlan(&st, &in, at, out, &res)
+	case in.Track != nil:
+		out = s.applyTrack(&st, &in, at, out, &res)
+	default:
+		out = s.applyAlert(&st, &in, at, out, &res)
+	}
+	s.evict(&st)
+	return st, out, res, nil
+}
+
+// evict drops finished flights older than Retention and bounds the number
+// of flights.
+func (s *Step) evict(st *State) {
+	cut := st.MaxTS - int64(s.cfg.Retention)
+	st.Flights = slices.DeleteFunc(st.Flights, func(f Flight) bool { return f.finished() && f.newest() < cut })
+	for len(st.Flights) > s.cfg.MaxFlights {
+		victim := 0
+		for i := range st.Flights {
+			a, b := &st.Flights[i], &st.Flights[victim]
+			if a.finished() != b.finished() {
+				if a.finished() {
+					victim = i
+				}
+				continue
+			}
+			if a.newest() < b.newest() {
+				victim = i
+			}
+		}
+		st.Flights = slices.Delete(st.Flights, victim, victim+1)
+	}
+	if len(st.Flights) == 0 {
+		st.Flights = nil
+	}
+}
+
+// newFlight appends a flight anchored at anchor and returns its index.
+func (s *Step) newFlight(st *State, anchor string) int {
+	g := gufiOf(st.Callsign, anchor)
+	for i := 0; ; i++ {
+		if !slices.ContainsFunc(st.Flights, func(f Flight) bool { return f.GUFI == g }) {
+			break
+		}
+		g = gufiOf(st.Callsign, anchor+"#"+strconv.Itoa(i+1))
+	}
+	st.Flights = append(st.Flights, Flight{GUFI: g, Anchor: anchor})
+	return len(st.Flights) - 1
+}
+
+// gufiOf derives a GUFI from the callsign and the anchor evidence: no
+// randomness and no clock, so a replay assigns the same GUFIs.
+func gufiOf(callsign, anchor string) string {
+	h := fnv.New64a()
+	h.Write([]byte(callsign))
+	h.Write([]byte{0})
+	h.Write([]byte(anchor))
+	return callsign + "-" + fmt.Sprintf("%016x", h.Sum64())
+}
+
+// eventID derives a domain event id from the GUFI, type, cause and a
+// discriminator, so a replay emits the same ids.
+func eventID(gufi string, typ schemas.EventType, cause, extra string) string {
+	h := fnv.New128a()
+	for _, s := range []string{gufi, string(typ), cause, extra} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	var b [16]byte
+	return fmt.Sprintf("%x", h.Sum(b[:0]))
+}
+
+func (s *Step) event(f *Flight, typ schemas.EventType, in *Input, extra string) schemas.DomainEvent {
+	return schemas.DomainEvent{EventID: eventID(f.GUFI, typ, in.EventID, extra), GUFI: f.GUFI, Type: typ,
+		ProducerTS: in.TS, Feed: in.Feed, Cause: []string{in.EventID}}
+}
+
+func (s *Step) violation(f *Flight, in *Input, rule, detail, rejected string) schemas.DomainEvent {
+	e := s.event(f, schemas.EventInvariantViolated, in, rule+"/"+rejected)
+	e.InvariantViolated = &schemas.InvariantViolated{Rule: rule, Detail: detail, RejectedEventID: rejected}
+	return e
+}
+
+// lifecycleEvents emits FlightDeparted and FlightArrived once per flight,
+// when the facts first say so.
+func (s *Step) lifecycleEvents(f *Flight, in *Input, out []schemas.DomainEvent) []schemas.DomainEvent {
+	if d := f.departure(); d != 0 && !f.DepartedSent && !f.Cancelled {
+		f.DepartedSent = true
+		e := s.event(f, schemas.EventFlightDeparted, in, "")
+		e.FlightDeparted = &schemas.FlightDeparted{ADEP: f.Plan.ADEP, DepartureTS: time.Unix(0, d).UTC()}
+		out = append(out, e)
+	}
+	if a := f.landing(); a != 0 && !f.ArrivedSent && !f.Cancelled {
+		f.ArrivedSent = true
+		ad := f.ADARR
+		if ad == "" {
+			ad = f.Plan.ADES
+		}
+		e := s.event(f, schemas.EventFlightArrived, in, "")
+		e.FlightArrived = &schemas.FlightArrived{ADES: ad, ArrivalTS: time.Unix(0, a).UTC()}
+		out = append(out, e)
+	}
+	return out
+}
+
+// seen reports whether at is among f's recent track/alert stamps and, if
+// not, records it, keeping the newest RecentSize.
+func (s *Step) seen(f *Flight, at Stamp) bool {
+	i, found := slices.BinarySearchFunc(f.Recent, at, Stamp.Compare)
+	if found {
+		return true
+	}
+	if len(f.Recent) >= s.cfg.RecentSize {
+		if i == 0 {
+			return false // older than all kept: not known to be a duplicate
+		}
+		f.Recent = slices.Delete(f.Recent, 0, 1)
+		i--
+	}
+	f.Recent = slices.Insert(f.Recent, i, at)
+	return false
+}
+
+// ---- track evidence ----
+
+func isAirborne(tm *TrackMsg) bool {
+	if tm.OnGround != nil {
+		return !*tm.OnGround
+	}
+	if tm.Position != nil && tm.Position.OnGround != nil {
+		return !*tm.Position.OnGround
+	}
+	return true
+}
+
+func onGround(tm *TrackMsg) bool {
+	if tm.OnGround != nil {
+		return *tm.OnGround
+	}
+	return tm.Position != nil && tm.Position.OnGround != nil && *tm.Position.OnGround
+}
+
+// trackFlight finds the flight a track observation at t belongs to, or
+// creates a track-only flight: first the flight whose track segment is
+// within LegGap (and which has not landed more than LegGap before t), then a
+// plan without track whose EOBT window holds t (the latest EOBT wins).
+func (s *Step) trackFlight(st *State, t int64, at Stamp) int {
+	gap := int64(s.cfg.LegGap)
+	best, bestDist := -1, int64(math.MaxInt64)
+	for i := range st.Flights {
+		f := &st.Flights[i]
+		if f.TrackFirst == 0 || f.Cancelled {
+			continue
+		}
+		if l := f.landing(); l != 0 && t > l+gap {
+			continue
+		}
+		var d int64
+		switch {
+		case t < f.TrackFirst:
+			d = f.TrackFirst - t
+		case t > f.TrackLast:
+			d = t - f.TrackLast
+		}
+		if d <= gap && d < bestDist {
+			best, bestDist = i, d
+		}
+	}
+	if best >= 0 {
+		return best
+	}
+	var bestEOBT int64
+	for i := range st.Flights {
+		f := &st.Flights[i]
+		if f.TrackFirst != 0 || f.Cancelled || f.landing() != 0 || f.Plan.EOBT.IsZero() {
+			continue
+		}
+		e := f.Plan.EOBT.UnixNano()
+		if t >= e-int64(s.cfg.Before) && t <= e+int64(s.cfg.After) && (best < 0 || e > bestEOBT) {
+			best, bestEOBT = i, e
+		}
+	}
+	if best >= 0 {
+		return best
+	}
+	return s.newFlight(st, "T/"+strconv.FormatInt(at.TS, 10)+"/"+at.EventID)
+}
+
+func (s *Step) applyTrack(st *State, in *Input, at Stamp, out []schemas.DomainEvent, res *Result) []schemas.DomainEvent {
+	tm := in.Track
+	if tm.Position == nil && tm.Squawk == "" && tm.OnGround == nil {
+		res.Outcome, res.Reason = OutcomeInvalid, ReasonNoTrackData
+		return out
+	}
+	if p := tm.Position; p != nil && (p.Lat < -90 || p.Lat > 90 || p.Lon < -180 || p.Lon > 180 || math.IsNaN(p.Lat) || math.IsNaN(p.Lon)) {
+		res.Outcome, res.Reason = OutcomeInvalid, ReasonCoordinates
+		return out
+	}
+	t := at.TS
+	fi := s.trackFlight(st, t, at)
+	f := &st.Flights[fi]
+	res.GUFI = f.GUFI
+	if tm.Revoked {
+		// The position was recorded under this stamp; it leaves the history.
+		// Only the current position can be withdrawn from the state: no
+		// earlier one is kept to fall back to, so it is cleared.
+		res.Outcome, res.Revoked = OutcomeApplied, true
+		if f.Latest[AspectPosition] == at {
+			f.Position = schemas.Position{}
+		}
+		return out
+	}
+	if s.seen(f, at) {
+		res.Outcome = OutcomeDuplicate
+		return out
+	}
+	f.EventCount++
+	if tm.ICAO24 != "" && f.ICAO24 == "" {
+		f.ICAO24 = tm.ICAO24
+	}
+	applied, stale := false, false
+	var lateness int64
+	loseTo := func(a Aspect) {
+		stale = true
+		lateness = max(lateness, f.Latest[a].TS-t)
+	}
+	airborne := isAirborne(tm)
+	if tm.Position != nil {
+		if f.TrackFirst == 0 || t < f.TrackFirst {
+			f.TrackFirst = t
+		}
+		f.TrackLast = max(f.TrackLast, t)
+		p := *tm.Position
+		if p.TS.IsZero() {
+			p.TS = in.TS
+		}
+		if p.ICAO24 == "" {
+			p.ICAO24 = tm.ICAO24
+		}
+		e := s.event(f, schemas.EventPositionReported, in, "")
+		e.PositionReported = &schemas.PositionReported{Position: p}
+		out = append(out, e)
+		if l := f.landing(); airborne && l != 0 && t > l+int64(s.cfg.LandingTolerance) {
+			// Rule landed_no_airborne: the position is history, but the
+			// flight stays landed and its current position does not move.
+			res.Outcome, res.Reason = OutcomeInvariantViolated, RuleLandedNoAirborne
+			return append(out, s.violation(f, in, RuleLandedNoAirborne,
+				fmt.Sprintf("flight landed at %s; an airborne position at %s less than %v later does not make it airborne again (a new leg needs a gap of at least %v)",
+					time.Unix(0, l).UTC().Format(time.RFC3339), in.TS.UTC().Format(time.RFC3339), s.cfg.LegGap, s.cfg.LegGap), in.EventID))
+		}
+		if at.After(f.Latest[AspectPosition]) {
+			f.Latest[AspectPosition], f.Position = at, p
+			applied = true
+		} else {
+			loseTo(AspectPosition)
+		}
+	}
+	refold := false
+	if tm.Position != nil || tm.OnGround != nil {
+		if airborne && tm.Position != nil && (f.FirstAirborne == 0 || t < f.FirstAirborne) {
+			f.FirstAirborne, refold = t, true
+			if f.LandedTS != 0 && f.LandedTS <= t {
+				f.LandedTS = 0
+			}
+		}
+		if onGround(tm) && f.FirstAirborne != 0 && t > f.FirstAirborne && (f.LandedTS == 0 || t < f.LandedTS) {
+			f.LandedTS = t
+		}
+		if tm.OnGround != nil && tm.Position == nil {
+			if at.After(f.Latest[AspectStatus]) {
+				f.Latest[AspectStatus], applied = at, true
+			} else {
+				loseTo(AspectStatus)
+			}
+		}
+	}
+	if refold && len(f.Plans) > 0 {
+		out = s.refold(f, in, -1, out)
+	}
+	if tm.Squawk != "" {
+		var ok bool
+		out, ok = s.squawk(f, in, at, tm.Squawk, out)
+		if ok {
+			applied = true
+		} else {
+			loseTo(AspectSquawk)
+		}
+	}
+	out = s.lifecycleEvents(f, in, out)
+	switch {
+	case applied:
+		res.Outcome = OutcomeApplied
+	case stale:
+		res.Outcome, res.Lateness = OutcomeStale, time.Duration(lateness)
+	default:
+		res.Outcome = OutcomeApplied
+	}
+	return out
+}
+
+// IsEmergency reports whether a squawk declares an emergency: 7500
+// (unlawful interference), 7600 (radio failure), 7700 (general emergency).
+func IsEmergency(code string) bool { return code == "7500" || code == "7600" || code == "7700" }
+
+// squawk records one squawk observation: the current squawk is the newest
+// by Stamp; an emergency episode is a maximal run of emergency codes in
+// Stamp order, declared once. A late observation is placed at its time: an
+// emergency code between two non-emergency ones starts an episode, a
+// non-emergency code inside an episode splits it in two. Episodes therefore
+// count the runs of the whole sequence, whatever the arrival order, as long
+// as no observation is more than Horizon late. It reports whether the
+// current squawk changed hands (the observation is the newest).
+func (s *Step) squawk(f *Flight, in *Input, at Stamp, code string, out []schemas.DomainEvent) ([]schemas.DomainEvent, bool) {
+	newest := at.After(f.Latest[AspectSquawk])
+	if newest {
+		f.Latest[AspectSquawk], f.Squawk = at, code
+	}
+	if n := len(f.Squawks); n > 0 && at.TS < f.Squawks[n-1].TS-int64(s.cfg.Horizon) {
+		return out, newest // too late to judge episodes
+	}
+	i, found := slices.BinarySearchFunc(f.Squawks, at, func(o SquawkObs, t Stamp) int { return o.Stamp.Compare(t) })
+	if found {
+		return out, newest
+	}
+	f.Squawks = slices.Insert(f.Squawks, i, SquawkObs{Stamp: at, Code: code})
+	predEm := i > 0 && IsEmergency(f.Squawks[i-1].Code)
+	succEm := i+1 < len(f.Squawks) && IsEmergency(f.Squawks[i+1].Code)
+	em := IsEmergency(code)
+	if (em && !predEm && !succEm) || (!em && predEm && succEm) {
+		f.Episodes++
+		declared := code
+		detail := "squawk " + code + " starts an emergency episode"
+		if !em {
+			declared = f.Squawks[i+1].Code
+			detail = fmt.Sprintf("squawk %s at %s ended an episode; squawk %s after it starts another", code, in.TS.UTC().Format(time.RFC3339), declared)
+		}
+		e := s.event(f, schemas.EventEmergencyDeclared, in, strconv.Itoa(int(f.Episodes)))
+		e.EmergencyDeclared = &schemas.EmergencyDeclared{Squawk: declared, Detail: detail}
+		out = append(out, e)
+	}
+	// Keep the observations within Horizon of the newest and the newest
+	// before that (the predecessor of any observation still judged).
+	cut := f.Squawks[len(f.Squawks)-1].TS - int64(s.cfg.Horizon)
+	k := 0
+	for k+1 < len(f.Squawks) && f.Squawks[k+1].TS < cut {
+		k++
+	}
+	if k > 0 {
+		f.Squawks = slices.Delete(f.Squawks, 0, k)
+	}
+	return out, newest
+}
+
+// ---- alerts ----
+
+// activeFlight picks the flight an alert or amendment without key refers
+// to: by GUFI when given; else the unfinished flight whose track segment
+// or EOBT window holds t; else the one with the newest evidence.
+func (s *Step) activeFlight(st *State, gufi string, t int64) int {
+	if gufi != "" {
+		return slices.IndexFunc(st.Flights, func(f Flight) bool { return f.GUFI == gufi })
+	}
+	best, bestRef := -1, int64(math.MinInt64)
+	for i := range st.Flights {
+		f := &st.Flights[i]
+		if f.finished() {
+			continue
+		}
+		in := f.TrackFirst != 0 && t >= f.TrackFirst-int64(s.cfg.LegGap) && t <= f.TrackLast+int64(s.cfg.LegGap)
+		if e := f.Plan.EOBT; !e.IsZero() && t >= e.UnixNano()-int64(s.cfg.Before) && t <= e.UnixNano()+int64(s.cfg.After) {
+			in = true
+		}
+		if in && f.newest() > bestRef {
+			best, bestRef = i, f.newest()
+		}
+	}
+	if best >= 0 {
+		return best
+	}
+	for i := range st.Flights {
+		if r := st.Flights[i].newest(); r > bestRef {
+			best, bestRef = i, r
+		}
+	}
+	return best
+}
+
+func (s *Step) applyAlert(st *State, in *Input, at Stamp, out []schemas.DomainEvent, res *Result) []schemas.DomainEvent {
+	a := in.Alert
+	fi := s.activeFlight(st, a.GUFI, at.TS)
+	if fi < 0 {
+		res.Outcome, res.Reason = OutcomeInvalid, ReasonNoFlight
+		return out
+	}
+	f := &st.Flights[fi]
+	res.GUFI = f.GUFI
+	if s.seen(f, at) {
+		res.Outcome = OutcomeDuplicate
+		return out
+	}
+	f.EventCount++
+	res.Outcome = OutcomeApplied
+	if at.After(f.Latest[AspectAlert]) {
+		f.Latest[AspectAlert] = at
+	}
+	msg := a.Message
+	if msg == "" && a.Severity != "" {
+		msg = a.Severity
+	}
+	id := a.AlertID
+	if id == "" {
+		id = in.EventID
+	}
+	e := s.event(f, schemas.EventAlertRaised, in, "")
+	e.AlertRaised = &schemas.AlertRaised{AlertID: id, Kind: a.Kind, OtherGUFI: a.OtherGUFI, Message: msg}
+	return append(out, e)
+}
