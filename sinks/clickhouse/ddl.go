@@ -2,32 +2,55 @@ package clickhouse
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
 
 // types maps the logical column types used in DDL templates to each dialect.
 // Templates write {ts} for a millisecond timestamp, {lc} for a low-cardinality
-// string and {blob} for a large compressible string.
+// string, {blob} for a large compressible string, {tsseq} for a timestamp
+// column that mostly increases along the sort key (delta-coded when the
+// server can) and {coord} for a slowly changing float such as a latitude.
 var types = map[Dialect]map[string]string{
 	Legacy: {
-		"{ts}":   "DateTime",
-		"{lc}":   "String",
-		"{blob}": "String",
+		"{ts}":    "DateTime",
+		"{lc}":    "String",
+		"{blob}":  "String",
+		"{tsseq}": "DateTime",
+		"{coord}": "Float64",
 	},
 	Modern: {
-		"{ts}":   "DateTime64(3, 'UTC')",
-		"{lc}":   "LowCardinality(String)",
-		"{blob}": "String CODEC(ZSTD(3))",
+		"{ts}":    "DateTime64(3, 'UTC')",
+		"{lc}":    "LowCardinality(String)",
+		"{blob}":  "String CODEC(ZSTD(3))",
+		"{tsseq}": "DateTime64(3, 'UTC') CODEC(Delta, ZSTD)",
+		"{coord}": "Float64 CODEC(Gorilla)",
 	},
 }
 
+// ttlRE matches a {ttl EXPR} placeholder: a table TTL on servers that have
+// TTL (Modern), nothing on Legacy.
+var ttlRE = regexp.MustCompile(`\{ttl ([^}]*)\}`)
+
 // render substitutes the database name and the dialect's types into tmpl.
+// Lines left empty by a placeholder that renders to nothing are dropped.
 func render(tmpl string, d Dialect, db string) string {
 	s := strings.ReplaceAll(tmpl, "{db}", db)
 	for k, v := range types[d] {
 		s = strings.ReplaceAll(s, k, v)
 	}
-	return s
+	ttl := ""
+	if d == Modern {
+		ttl = "TTL $1"
+	}
+	lines := strings.Split(ttlRE.ReplaceAllString(s, ttl), "\n")
+	kept := lines[:0]
+	for _, l := range lines {
+		if strings.TrimSpace(l) != "" {
+			kept = append(kept, l)
+		}
+	}
+	return strings.Join(kept, "\n")
 }
 
 // migrationsTable records applied migrations; it is created before any
@@ -83,6 +106,7 @@ type Migration struct {
 // a released migration is never edited.
 var Migrations = []Migration{
 	{Version: 1, Name: "raw_events", Statements: []string{rawEventsTable}},
+	{Version: 2, Name: "views", Statements: viewStatements},
 }
 
 // DDL renders every statement Migrate would run for dialect d, migrations

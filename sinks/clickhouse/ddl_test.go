@@ -5,9 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/contrail-atm/contrail/schemas"
 	"github.com/contrail-atm/contrail/sinks/clickhouse"
 )
 
@@ -81,7 +84,9 @@ func TestDDLDialects(t *testing.T) {
 				t.Errorf("%s DDL has an unrendered placeholder %s", tt.dialect, p)
 			}
 			for i, s := range stmts {
-				if !strings.HasPrefix(s, "CREATE TABLE IF NOT EXISTS atm_test.") {
+				if !strings.HasPrefix(s, "CREATE TABLE IF NOT EXISTS atm_test.") &&
+					!strings.HasPrefix(s, "CREATE MATERIALIZED VIEW IF NOT EXISTS atm_test.") &&
+					!strings.HasPrefix(s, "CREATE VIEW IF NOT EXISTS atm_test.") {
 					t.Errorf("statement %d is not an idempotent CREATE in the given database:\n%s", i, s)
 				}
 				if strings.Contains(s, "contrail.") {
@@ -129,5 +134,61 @@ func TestLatestVersion(t *testing.T) {
 			t.Errorf("migration %s follows version %d; versions must strictly increase", m, prev)
 		}
 		prev = m.Version
+	}
+}
+
+// TestViewTables pins the objects the migrations create, in creation order:
+// every view after the tables it reads and writes.
+func TestViewTables(t *testing.T) {
+	want := []string{
+		"raw_events",
+		"flights", "positions", "flight_events", "revoked_positions", "event_outcomes", "rejected",
+		"movements_hourly", "outcomes_hourly", "airborne_minutely",
+		"revoked_positions_mv", "positions_valid", "movements_hourly_mv", "outcomes_hourly_mv", "rejects_hourly_mv", "airborne_minutely_mv",
+	}
+	if got := clickhouse.ViewTables(); !slices.Equal(got, want) {
+		t.Errorf("ViewTables() = %q\nwant %q", got, want)
+	}
+	created := map[string]bool{}
+	for _, s := range clickhouse.DDL(clickhouse.Legacy, "db") {
+		for _, name := range clickhouse.ViewTables() {
+			if strings.Contains(s, "EXISTS db."+name+" ") {
+				created[name] = true
+				continue
+			}
+			if strings.Contains(s, "db."+name+" ") || strings.Contains(s, "db."+name+"\n") || strings.HasSuffix(s, "db."+name+")") {
+				if !created[name] {
+					t.Errorf("a statement uses db.%s before it is created:\n%s", name, s)
+				}
+			}
+		}
+	}
+}
+
+func TestFlightVersion(t *testing.T) {
+	at := func(sec int64) time.Time { return time.Unix(sec, 0) }
+	tests := []struct {
+		name         string
+		older, newer schemas.FlightState
+	}{
+		{"newer aspect", schemas.FlightState{AspectTS: map[string]time.Time{"plan": at(100)}, EventCount: 9},
+			schemas.FlightState{AspectTS: map[string]time.Time{"plan": at(100), "position": at(101)}, EventCount: 2}},
+		{"late update to an older aspect", schemas.FlightState{AspectTS: map[string]time.Time{"plan": at(50), "position": at(101)}, EventCount: 7},
+			schemas.FlightState{AspectTS: map[string]time.Time{"plan": at(60), "position": at(101)}, EventCount: 8}},
+		{"millisecond apart", schemas.FlightState{AspectTS: map[string]time.Time{"position": time.UnixMilli(1700000000000)}, EventCount: 1 << 30},
+			schemas.FlightState{AspectTS: map[string]time.Time{"position": time.UnixMilli(1700000000001)}}},
+		{"no aspects before any", schemas.FlightState{AspectTS: map[string]time.Time{"status": at(-5)}},
+			schemas.FlightState{EventCount: 1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if o, n := clickhouse.FlightVersion(&tt.older), clickhouse.FlightVersion(&tt.newer); o >= n {
+				t.Errorf("version %d of the older state is not below %d of the newer", o, n)
+			}
+		})
+	}
+	far := schemas.FlightState{AspectTS: map[string]time.Time{"position": time.Date(2500, 1, 1, 0, 0, 0, 0, time.UTC)}, EventCount: 1<<20 - 1}
+	if v := clickhouse.FlightVersion(&far); v>>20 != uint64(far.AspectTS["position"].UnixMilli()) || v&(1<<20-1) != 1<<20-1 {
+		t.Errorf("FlightVersion overflows for the year 2500: %d", v)
 	}
 }

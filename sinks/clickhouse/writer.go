@@ -20,10 +20,6 @@ const (
 	OutcomeRejected = "rejected"
 )
 
-// rawEventsColumns is the explicit column list of every raw_events INSERT
-// (ClickHouse 18.16 needs it for native batches).
-const rawEventsColumns = "event_id, feed, format, format_version, key, producer_ts, producer_ts_ms, producer_ts_source, ingest_ts, adapter, origin, raw, outcome, reason_code, reason, topic, partition, offset"
-
 // WriterOptions tune the sink. Zero values take the defaults.
 type WriterOptions struct {
 	// BatchRows flushes once this many rows are buffered. Default 100000:
@@ -43,6 +39,41 @@ type WriterOptions struct {
 	// Health, if set, is told when inserts start failing (with the reason)
 	// and when they recover, so /readyz can report the outage.
 	Health func(ok bool, reason string)
+	// Topics routes the processors' output topics to their tables. Default:
+	// no such topics, every topic but the rejected one carries envelopes.
+	Topics Topics
+}
+
+// Topics names the processor output topics the writer routes to their own
+// tables. A consumed topic named neither here nor as the rejected topic
+// carries envelopes for raw_events. An empty name routes nothing.
+type Topics struct {
+	// Events carries DomainEvents (contrail.flights.events by default):
+	// flight_events, and positions for POSITION_REPORTED.
+	Events string
+	// State carries FlightState snapshots (contrail.flights.state): flights.
+	// A record with no value (a compaction tombstone) carries no state and
+	// is skipped.
+	State string
+	// Outcomes carries Outcomes (contrail.outcomes): event_outcomes.
+	Outcomes string
+}
+
+// validate rejects a topic routed to two kinds of table.
+func (t Topics) validate(rejected string) error {
+	seen := map[string]string{}
+	for _, n := range []struct{ kind, name string }{
+		{"rejected", rejected}, {"events", t.Events}, {"state", t.State}, {"outcomes", t.Outcomes},
+	} {
+		if n.name == "" {
+			continue
+		}
+		if prev, ok := seen[n.name]; ok {
+			return fmt.Errorf("sink topic %q is configured as both the %s and the %s topic", n.name, prev, n.kind)
+		}
+		seen[n.name] = n.kind
+	}
+	return nil
 }
 
 func (o WriterOptions) withDefaults() WriterOptions {
@@ -99,14 +130,16 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// Writer consumes the raw and rejected topics and writes raw_events. It
-// commits a batch's offsets only after ClickHouse acknowledged the INSERT, so a
-// crash replays at most the last batch, which the table deduplicates.
+// Writer consumes the raw, rejected and processor output topics and writes
+// raw_events, rejected, flight_events, positions, flights and event_outcomes.
+// One polled batch may fill several tables; its offsets are committed only
+// after ClickHouse acknowledged the INSERT of every one of them, so a crash
+// replays at most the last batch, which the tables deduplicate.
 //
 // The client must be a consumer-group client built with
 // kgo.DisableAutoCommit and kgo.BlockRebalanceOnPoll: the writer allows
 // rebalances only between batches, so a revoked partition never has rows
-// buffered here.
+// buffered here. A Writer is not safe for concurrent use; Run owns it.
 type Writer struct {
 	conn          *Conn
 	client        *kgo.Client
@@ -115,38 +148,39 @@ type Writer struct {
 	opts          WriterOptions
 	log           *slog.Logger
 	metrics       *Metrics
-	buf           []row
+	tables        []*tableRows // insertion order; see newTables
 }
 
 // NewWriter builds a writer. rejectedTopic names the topic whose records are
-// Rejected (all others carry Envelopes). metrics may be nil.
+// Rejected; opts.Topics names the processor output topics; all others carry
+// Envelopes. metrics may be nil.
 func NewWriter(conn *Conn, client *kgo.Client, reg *schemas.Registry, rejectedTopic string, opts WriterOptions, log *slog.Logger, metrics *Metrics) *Writer {
 	return &Writer{conn: conn, client: client, schemas: reg, rejectedTopic: rejectedTopic,
-		opts: opts.withDefaults(), log: log, metrics: metrics}
+		opts: opts.withDefaults(), log: log, metrics: metrics, tables: newTables()}
 }
 
-type row struct {
-	eventID, feed, format, formatVersion, key string
-	producerTS                                time.Time
-	producerSrc                               string
-	ingestTS                                  time.Time
-	adapter, origin                           string
-	raw                                       []byte
-	outcome, reasonCode, reason, topic        string
-	partition                                 uint32
-	offset                                    uint64
+// rows is the number of rows buffered over all tables.
+func (w *Writer) rows() int {
+	n := 0
+	for _, t := range w.tables {
+		n += len(t.rows)
+	}
+	return n
 }
 
 // Run consumes until ctx ends, then flushes and commits what it holds.
 func (w *Writer) Run(ctx context.Context) error {
+	if err := w.opts.Topics.validate(w.rejectedTopic); err != nil {
+		return err
+	}
 	lastFlush := time.Now()
 	for {
 		wait := w.opts.FlushInterval - time.Since(lastFlush)
-		if len(w.buf) == 0 {
+		if w.rows() == 0 {
 			wait = w.opts.FlushInterval
 		}
 		pctx, cancel := context.WithTimeout(ctx, max(wait, time.Millisecond))
-		fetches := w.client.PollRecords(pctx, w.opts.BatchRows-len(w.buf))
+		fetches := w.client.PollRecords(pctx, max(w.opts.BatchRows-w.rows(), 1))
 		cancel()
 		if ctx.Err() != nil {
 			// Graceful stop: keep what was polled, flush with a fresh deadline.
@@ -175,12 +209,14 @@ func (w *Writer) Run(ctx context.Context) error {
 			return fmt.Errorf("consume from Kafka: %w", fatal)
 		}
 		w.add(ctx, fetches)
-		if len(w.buf) == 0 {
+		if w.rows() == 0 {
+			// Nothing to insert (or only skipped tombstones): their offsets
+			// are safe to commit with the next batch.
 			w.client.AllowRebalance()
 			lastFlush = time.Now()
 			continue
 		}
-		if len(w.buf) >= w.opts.BatchRows || time.Since(lastFlush) >= w.opts.FlushInterval {
+		if w.rows() >= w.opts.BatchRows || time.Since(lastFlush) >= w.opts.FlushInterval {
 			if err := w.flush(ctx); err != nil {
 				if ctx.Err() != nil {
 					continue // the shutdown branch above retries the flush
@@ -197,12 +233,6 @@ func (w *Writer) Run(ctx context.Context) error {
 func isAuthError(err error) bool {
 	_, eof := errors.AsType[*kgo.ErrFirstReadEOF](err)
 	return eof || errors.Is(err, kerr.SaslAuthenticationFailed)
-}
-
-func (w *Writer) add(ctx context.Context, fetches kgo.Fetches) {
-	fetches.EachRecord(func(r *kgo.Record) {
-		w.buf = append(w.buf, w.toRow(ctx, r))
-	})
 }
 
 // decode decodes v with the Codec or the embedded schemas. A registry error
@@ -229,55 +259,19 @@ func (w *Writer) decode(ctx context.Context, b []byte, v schemas.Value) error {
 	return err
 }
 
-// toRow never fails: a record no schema decodes is still stored, as a
-// rejected row with the undecodable bytes, so nothing is dropped silently.
-func (w *Writer) toRow(ctx context.Context, r *kgo.Record) row {
-	base := row{topic: r.Topic, partition: uint32(r.Partition), offset: uint64(r.Offset)}
-	if r.Topic == w.rejectedTopic {
-		x := &schemas.Rejected{}
-		err := w.decode(ctx, r.Value, x)
-		if err == nil {
-			base.eventID, base.feed, base.adapter, base.origin, base.raw = x.ID, x.Feed, x.Adapter, x.Origin, x.Raw
-			base.producerTS, base.ingestTS, base.producerSrc = x.IngestTS, x.IngestTS, string(schemas.FromReceipt)
-			base.outcome, base.reasonCode, base.reason = OutcomeRejected, x.ReasonCode, x.Reason
-			return base
-		}
-		return w.undecodable(base, r, err)
-	}
-	e := &schemas.Envelope{}
-	if err := w.decode(ctx, r.Value, e); err != nil {
-		return w.undecodable(base, r, err)
-	}
-	base.eventID, base.feed, base.format, base.formatVersion, base.key = e.ID, e.Feed, e.Format, e.FormatVersion, e.Key
-	base.producerTS, base.producerSrc, base.ingestTS = e.ProducerTS, string(e.ProducerTSSource), e.IngestTS
-	base.adapter, base.origin, base.raw, base.outcome = e.Adapter, e.Origin, e.Raw, OutcomeAccepted
-	return base
-}
-
-func (w *Writer) undecodable(base row, r *kgo.Record, err error) row {
-	if w.metrics != nil {
-		w.metrics.undecodable.WithLabelValues(r.Topic).Inc()
-	}
-	w.log.Warn("record matches no known schema; stored as rejected", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
-	base.eventID = fmt.Sprintf("%s/%d/%d", r.Topic, r.Partition, r.Offset)
-	base.origin = fmt.Sprintf("kafka:%s/%d/%d", r.Topic, r.Partition, r.Offset)
-	base.raw = r.Value
-	base.producerTS, base.ingestTS, base.producerSrc = r.Timestamp, r.Timestamp, string(schemas.FromRecord)
-	base.outcome, base.reasonCode, base.reason = OutcomeRejected, "sink.undecodable", err.Error()
-	return base
-}
-
-// flush inserts the buffer, retrying with backoff until it succeeds or ctx
-// ends, then commits the offsets of everything polled and allows rebalancing.
-// An outage is logged once when it starts and once when it ends.
+// flush inserts every table's buffer, retrying with backoff until all are
+// acknowledged or ctx ends, then commits the offsets of everything polled and
+// allows rebalancing. A table already acknowledged is not sent again on a
+// retry, so materialized views over it do not count its rows twice. An outage
+// is logged once when it starts and once when it ends.
 func (w *Writer) flush(ctx context.Context) error {
-	if len(w.buf) == 0 {
+	if w.rows() == 0 {
 		return nil
 	}
 	backoff := w.opts.RetryBackoff
 	var failingSince time.Time
 	for attempt := 1; ; attempt++ {
-		err := w.insert(ctx)
+		err := w.insertAll(ctx)
 		if err == nil {
 			if !failingSince.IsZero() {
 				w.log.Info("ClickHouse inserts recovered", "after", time.Since(failingSince).Round(time.Millisecond), "attempts", attempt)
@@ -289,63 +283,77 @@ func (w *Writer) flush(ctx context.Context) error {
 		}
 		if failingSince.IsZero() {
 			failingSince = time.Now()
-			w.log.Error("ClickHouse insert failed; retrying with backoff until it succeeds", "rows", len(w.buf), "err", err)
+			w.log.Error("ClickHouse insert failed; retrying with backoff until it succeeds", "rows", w.rows(), "err", err)
 			if w.opts.Health != nil {
 				w.opts.Health(false, "ClickHouse inserts failing: "+err.Error())
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("insert %d rows into %s.raw_events: %w (gave up: %v)", len(w.buf), w.conn.Database, err, ctx.Err())
+			return fmt.Errorf("%w (gave up: %v)", err, ctx.Err())
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, w.opts.MaxBackoff)
 	}
 	if err := w.client.CommitUncommittedOffsets(ctx); err != nil {
 		// The rows are in ClickHouse; a failed commit only means a replay
-		// after restart, which the table deduplicates.
+		// after restart, which the tables deduplicate.
 		w.log.Warn("commit offsets after insert failed; rows will be replayed and deduplicated", "err", err)
 	}
-	w.buf = w.buf[:0]
+	for _, t := range w.tables {
+		t.reset()
+	}
 	w.client.AllowRebalance()
 	return nil
 }
 
-func (w *Writer) insert(ctx context.Context) error {
-	start := time.Now()
-	batch, err := w.conn.PrepareBatch(ctx, "INSERT INTO "+w.conn.Database+".raw_events ("+rawEventsColumns+")")
-	if err != nil {
-		w.count("error", start)
-		return fmt.Errorf("prepare insert into %s.raw_events: %w", w.conn.Database, err)
-	}
-	defer batch.Close()
-	for _, r := range w.buf {
-		if err := batch.Append(r.eventID, r.feed, r.format, r.formatVersion, r.key,
-			w.clamp(r.producerTS), r.producerTS.UnixMilli(), r.producerSrc, w.clamp(r.ingestTS),
-			r.adapter, r.origin, string(r.raw), r.outcome, r.reasonCode, r.reason,
-			r.topic, r.partition, r.offset); err != nil {
-			w.count("error", start)
-			return fmt.Errorf("append row %s to batch: %w", r.eventID, err)
+// insertAll inserts each table not yet acknowledged in this flush.
+func (w *Writer) insertAll(ctx context.Context) error {
+	for _, t := range w.tables {
+		if len(t.rows) == 0 || t.sent {
+			continue
 		}
-	}
-	if err := batch.Send(); err != nil {
-		w.count("error", start)
-		return fmt.Errorf("send batch of %d rows to %s.raw_events: %w", len(w.buf), w.conn.Database, err)
-	}
-	w.count("ok", start)
-	if w.metrics != nil {
-		w.metrics.rows.WithLabelValues("raw_events").Add(float64(len(w.buf)))
+		if err := w.insert(ctx, t); err != nil {
+			return err
+		}
+		t.sent = true
 	}
 	return nil
 }
 
-func (w *Writer) count(result string, start time.Time) {
+func (w *Writer) insert(ctx context.Context, t *tableRows) error {
+	start := time.Now()
+	table := w.conn.Database + "." + t.name
+	batch, err := w.conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+t.columns+")")
+	if err != nil {
+		w.count(t.name, "error", start)
+		return fmt.Errorf("prepare insert into %s: %w", table, err)
+	}
+	defer batch.Close()
+	for i, r := range t.rows {
+		if err := batch.Append(r...); err != nil {
+			w.count(t.name, "error", start)
+			return fmt.Errorf("append row %d (%v) to batch for %s: %w", i, r[0], table, err)
+		}
+	}
+	if err := batch.Send(); err != nil {
+		w.count(t.name, "error", start)
+		return fmt.Errorf("insert %d rows into %s: %w", len(t.rows), table, err)
+	}
+	w.count(t.name, "ok", start)
+	if w.metrics != nil {
+		w.metrics.rows.WithLabelValues(t.name).Add(float64(len(t.rows)))
+	}
+	return nil
+}
+
+func (w *Writer) count(table, result string, start time.Time) {
 	if w.metrics == nil {
 		return
 	}
-	w.metrics.inserts.WithLabelValues("raw_events", result).Inc()
+	w.metrics.inserts.WithLabelValues(table, result).Inc()
 	if result == "ok" {
-		w.metrics.latency.WithLabelValues("raw_events").Observe(time.Since(start).Seconds())
+		w.metrics.latency.WithLabelValues(table).Observe(time.Since(start).Seconds())
 	}
 }
 

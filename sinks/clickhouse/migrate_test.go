@@ -1,0 +1,95 @@
+package clickhouse_test
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"testing"
+
+	"github.com/contrail-atm/contrail/internal/infratest"
+	"github.com/contrail-atm/contrail/sinks/clickhouse"
+)
+
+// openFresh connects to the real server with a database of the test's own,
+// dropped at the end.
+func openFresh(t *testing.T) *clickhouse.Conn {
+	t.Helper()
+	addr := infratest.ClickHouse(t)
+	db := infratest.Name(t, "it")
+	conn, err := clickhouse.Open(context.Background(), clickhouse.Config{Addr: addr, Database: db}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
+		conn.Close()
+	})
+	return conn
+}
+
+// TestIntegrationMigrate runs every migration on the real server (18.16
+// locally and in CI: the dialect it detects), checks that each object of
+// ViewTables exists with the expected engine and the latest version is
+// recorded, and that a second run applies nothing.
+func TestIntegrationMigrate(t *testing.T) {
+	conn := openFresh(t)
+	ctx := context.Background()
+	log := slog.New(slog.DiscardHandler)
+	res, err := clickhouse.Migrate(ctx, conn, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, m := range clickhouse.Migrations {
+		want = append(want, m.String())
+	}
+	if res.From != 0 || res.To != clickhouse.LatestVersion() || !slices.Equal(res.Applied, want) {
+		t.Errorf("first Migrate = %+v; want 0 -> %d applying %v", res, clickhouse.LatestVersion(), want)
+	}
+	if v, err := clickhouse.CurrentVersion(ctx, conn); err != nil || v != 2 || clickhouse.LatestVersion() < 2 {
+		t.Errorf("CurrentVersion = %d, %v; want 2 (the views migration) recorded", v, err)
+	}
+
+	engines := map[string]string{}
+	rows, err := conn.Query(ctx, "SELECT name, engine FROM system.tables WHERE database = ?", conn.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var name, engine string
+		if err := rows.Scan(&name, &engine); err != nil {
+			t.Fatal(err)
+		}
+		engines[name] = engine
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	wantEngine := map[string]string{
+		"flights": "ReplacingMergeTree", "positions": "ReplacingMergeTree", "flight_events": "ReplacingMergeTree",
+		"event_outcomes": "ReplacingMergeTree", "rejected": "ReplacingMergeTree", "revoked_positions": "ReplacingMergeTree",
+		"movements_hourly": "AggregatingMergeTree", "airborne_minutely": "AggregatingMergeTree", "outcomes_hourly": "SummingMergeTree",
+		"positions_valid": "View", "movements_hourly_mv": "MaterializedView",
+	}
+	for _, name := range clickhouse.ViewTables() {
+		got, ok := engines[name]
+		switch {
+		case !ok:
+			t.Errorf("%s.%s does not exist after Migrate", conn.Database, name)
+		case wantEngine[name] != "" && got != wantEngine[name]:
+			t.Errorf("%s has engine %s, want %s", name, got, wantEngine[name])
+		}
+	}
+
+	res, err = clickhouse.Migrate(ctx, conn, log)
+	if err != nil {
+		t.Fatalf("second Migrate: %v", err)
+	}
+	if len(res.Applied) != 0 || res.From != res.To || res.To != clickhouse.LatestVersion() {
+		t.Errorf("second Migrate = %+v; want nothing applied", res)
+	}
+	var n uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM "+conn.Database+".schema_migrations").Scan(&n); err != nil || n != uint64(len(clickhouse.Migrations)) {
+		t.Errorf("schema_migrations has %d rows (%v), want one per migration", n, err)
+	}
+}

@@ -1,0 +1,304 @@
+package clickhouse
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/contrail-atm/contrail/schemas"
+)
+
+// The explicit column list of every INSERT, per table (ClickHouse 18.16 needs
+// it for native batches). The values the writer appends follow these orders.
+const (
+	rawEventsColumns     = "event_id, feed, format, format_version, key, producer_ts, producer_ts_ms, producer_ts_source, ingest_ts, adapter, origin, raw, outcome, reason_code, reason, topic, partition, offset"
+	rejectedColumns      = "id, feed, reason_code, reason, ingest_ts, adapter, origin, raw, topic, partition, offset"
+	flightEventsColumns  = "event_id, gufi, type, producer_ts, producer_ts_ms, emitted_ts, feed, cause, event_ts, ifplid, callsign, adep, ades, eobt, previous_eobt, aircraft_type, route, cruise_level, star, changed, squawk, alert_id, alert_kind, other_gufi, rule, detail, rejected_event_id, icao24, lat, lon, altitude_ft, ground_speed_kt, track_deg, vertical_rate_fpm, on_ground, payload, topic, partition, offset"
+	positionsColumns     = "gufi, ts, ts_ms, icao24, lat, lon, altitude_ft, ground_speed_kt, track_deg, vertical_rate_fpm, on_ground, event_id, feed, producer_ts, emitted_ts"
+	flightsColumns       = "gufi, ifplid, callsign, icao24, adep, ades, eobt, aircraft_type, route, cruise_level, star, lifecycle, position_ts, lat, lon, altitude_ft, ground_speed_kt, track_deg, vertical_rate_fpm, on_ground, squawk, emergency, aspects, aspect_ts_ms, event_count, producer_ts, producer_ts_ms, updated_ts, version"
+	eventOutcomesColumns = "event_id, feed, step, outcome, reason, producer_ts, producer_ts_ms, lateness_ms, gufi, processed_ts"
+)
+
+// tableRows buffers one table's rows of the current batch, each row the
+// values of columns in order.
+type tableRows struct {
+	name, columns string
+	rows          [][]any
+	sent          bool // acknowledged in the current flush
+}
+
+func (t *tableRows) reset() { t.rows, t.sent = t.rows[:0], false }
+
+// The writer's tables by index into Writer.tables. Sources come before the
+// tables a reader would join them with, so a partial flush is least
+// surprising; correctness does not depend on the order.
+const (
+	tRawEvents = iota
+	tRejected
+	tFlightEvents
+	tPositions
+	tFlights
+	tEventOutcomes
+)
+
+func newTables() []*tableRows {
+	return []*tableRows{
+		tRawEvents:     {name: "raw_events", columns: rawEventsColumns},
+		tRejected:      {name: "rejected", columns: rejectedColumns},
+		tFlightEvents:  {name: "flight_events", columns: flightEventsColumns},
+		tPositions:     {name: "positions", columns: positionsColumns},
+		tFlights:       {name: "flights", columns: flightsColumns},
+		tEventOutcomes: {name: "event_outcomes", columns: eventOutcomesColumns},
+	}
+}
+
+func (w *Writer) put(table int, values ...any) {
+	w.tables[table].rows = append(w.tables[table].rows, values)
+}
+
+// add routes every fetched record to its tables. It never fails: a record no
+// schema decodes is still stored, as a rejected raw_events row with the
+// undecodable bytes, so nothing is dropped silently.
+func (w *Writer) add(ctx context.Context, fetches kgo.Fetches) {
+	fetches.EachRecord(func(r *kgo.Record) {
+		switch t := w.opts.Topics; r.Topic {
+		case w.rejectedTopic:
+			w.addRejected(ctx, r)
+		case t.Events:
+			w.addEvent(ctx, r)
+		case t.State:
+			w.addState(ctx, r)
+		case t.Outcomes:
+			w.addOutcome(ctx, r)
+		default:
+			w.addEnvelope(ctx, r)
+		}
+	})
+}
+
+func (w *Writer) addEnvelope(ctx context.Context, r *kgo.Record) {
+	e := &schemas.Envelope{}
+	if err := w.decode(ctx, r.Value, e); err != nil {
+		w.undecodable(r, err)
+		return
+	}
+	w.putRaw(r, e.ID, e.Feed, e.Format, e.FormatVersion, e.Key, e.ProducerTS, string(e.ProducerTSSource), e.IngestTS,
+		e.Adapter, e.Origin, e.Raw, OutcomeAccepted, "", "")
+}
+
+// addRejected writes a rejected record to both raw_events (outcome rejected,
+// so data-quality SQL sees everything ingested) and rejected.
+func (w *Writer) addRejected(ctx context.Context, r *kgo.Record) {
+	x := &schemas.Rejected{}
+	if err := w.decode(ctx, r.Value, x); err != nil {
+		w.undecodable(r, err)
+		return
+	}
+	w.putRaw(r, x.ID, x.Feed, "", "", "", x.IngestTS, string(schemas.FromReceipt), x.IngestTS,
+		x.Adapter, x.Origin, x.Raw, OutcomeRejected, x.ReasonCode, x.Reason)
+	w.put(tRejected, x.ID, x.Feed, x.ReasonCode, x.Reason, w.clamp(x.IngestTS), x.Adapter, x.Origin, string(x.Raw),
+		r.Topic, uint32(r.Partition), uint64(r.Offset))
+}
+
+func (w *Writer) addOutcome(ctx context.Context, r *kgo.Record) {
+	o := &schemas.Outcome{}
+	if err := w.decode(ctx, r.Value, o); err != nil {
+		w.undecodable(r, err)
+		return
+	}
+	w.put(tEventOutcomes, o.EventID, o.Feed, o.Step, o.Outcome, o.Reason,
+		w.clamp(o.ProducerTS), o.ProducerTS.UnixMilli(), o.Lateness.Milliseconds(), o.GUFI, w.clamp(o.ProcessedTS))
+}
+
+func (w *Writer) addState(ctx context.Context, r *kgo.Record) {
+	if r.Value == nil {
+		w.log.Debug("flight state tombstone skipped", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "key", string(r.Key))
+		return
+	}
+	s := &schemas.FlightState{}
+	if err := w.decode(ctx, r.Value, s); err != nil {
+		w.undecodable(r, err)
+		return
+	}
+	p := s.LastPosition
+	if p == nil {
+		p = &schemas.Position{}
+	}
+	var posTS *time.Time
+	var lat, lon *float64
+	if s.LastPosition != nil {
+		posTS, lat, lon = w.nullTS(p.TS), &p.Lat, &p.Lon
+	}
+	aspects := make([]string, 0, len(s.AspectTS))
+	for k := range s.AspectTS {
+		aspects = append(aspects, k)
+	}
+	slices.Sort(aspects)
+	aspectMS := make([]int64, len(aspects))
+	for i, k := range aspects {
+		aspectMS[i] = s.AspectTS[k].UnixMilli()
+	}
+	producer := latestAspect(s)
+	w.put(tFlights, s.GUFI, s.IFPLID, s.Callsign, s.ICAO24, s.ADEP, s.ADES, w.nullTS(s.EOBT), s.AircraftType,
+		s.Route, s.CruiseLevel, s.STAR, string(s.Lifecycle), posTS, lat, lon,
+		p.AltitudeFt, p.GroundSpeedKt, p.TrackDeg, p.VerticalRateFpm, nullBool(p.OnGround),
+		s.Squawk, boolU8(s.Emergency), aspects, aspectMS, s.EventCount,
+		w.clamp(producer), producer.UnixMilli(), w.clamp(s.UpdatedTS), FlightVersion(s))
+}
+
+// latestAspect is the newest per-aspect producer timestamp of s, the zero
+// time when it has none.
+func latestAspect(s *schemas.FlightState) time.Time {
+	var latest time.Time
+	for _, t := range s.AspectTS {
+		if t.After(latest) {
+			latest = t
+		}
+	}
+	return latest
+}
+
+// versionCountBits is how many low bits of a flights version hold the event
+// count.
+const versionCountBits = 20
+
+// FlightVersion is the flights.version of a snapshot, by which
+// ReplacingMergeTree keeps the newest state per GUFI: the newest per-aspect
+// producer timestamp in Unix milliseconds (0 if none or before 1970) shifted
+// left 20 bits, plus EventCount saturated at 2^20-1 as the tie-breaker for
+// snapshots whose newest aspect is equally old (a late update to an older
+// aspect). It fits a UInt64 until the year 2527.
+func FlightVersion(s *schemas.FlightState) uint64 {
+	ms := max(latestAspect(s).UnixMilli(), 0)
+	n := min(max(s.EventCount, 0), 1<<versionCountBits-1)
+	return uint64(ms)<<versionCountBits | uint64(n)
+}
+
+// addEvent writes a domain event to flight_events and, for a position, to
+// positions.
+func (w *Writer) addEvent(ctx context.Context, r *kgo.Record) {
+	e := &schemas.DomainEvent{}
+	if err := w.decode(ctx, r.Value, e); err != nil {
+		w.undecodable(r, err)
+		return
+	}
+	var (
+		eventTS, eobt, prevEOBT               *time.Time
+		plan                                  schemas.FlightPlan
+		changed                               []string
+		squawk, alertID, alertKind, otherGUFI string
+		rule, detail, rejectedID, adep, ades  string
+		pos                                   = &schemas.Position{}
+		lat, lon                              *float64
+		payload                               any
+	)
+	switch {
+	case e.FlightPlanned != nil:
+		plan, payload = e.FlightPlanned.Plan, e.FlightPlanned
+	case e.FlightPlanChanged != nil:
+		plan, changed, payload = e.FlightPlanChanged.Plan, e.FlightPlanChanged.Changed, e.FlightPlanChanged
+	case e.FlightCancelled != nil:
+		detail, payload = e.FlightCancelled.Reason, e.FlightCancelled
+	case e.FlightDelayed != nil:
+		eobt, prevEOBT, payload = w.nullTS(e.FlightDelayed.NewEOBT), w.nullTS(e.FlightDelayed.PreviousEOBT), e.FlightDelayed
+	case e.FlightDeparted != nil:
+		adep, eventTS, payload = e.FlightDeparted.ADEP, w.nullTS(e.FlightDeparted.DepartureTS), e.FlightDeparted
+	case e.FlightArrived != nil:
+		ades, eventTS, payload = e.FlightArrived.ADES, w.nullTS(e.FlightArrived.ArrivalTS), e.FlightArrived
+	case e.PositionReported != nil:
+		p := e.PositionReported.Position
+		pos, eventTS, lat, lon, payload = &p, w.nullTS(p.TS), &p.Lat, &p.Lon, e.PositionReported
+	case e.EmergencyDeclared != nil:
+		squawk, detail, payload = e.EmergencyDeclared.Squawk, e.EmergencyDeclared.Detail, e.EmergencyDeclared
+	case e.AlertRaised != nil:
+		a := e.AlertRaised
+		alertID, alertKind, otherGUFI, detail, payload = a.AlertID, a.Kind, a.OtherGUFI, a.Message, a
+	case e.InvariantViolated != nil:
+		v := e.InvariantViolated
+		rule, detail, rejectedID, payload = v.Rule, v.Detail, v.RejectedEventID, v
+	}
+	if plan != (schemas.FlightPlan{}) {
+		adep, ades, eobt = plan.ADEP, plan.ADES, w.nullTS(plan.EOBT)
+	}
+	var js []byte
+	if payload != nil {
+		var err error
+		if js, err = json.Marshal(payload); err != nil {
+			// Cannot happen for these plain structs; keep the row anyway.
+			js = fmt.Appendf(nil, "%q", err.Error())
+		}
+	}
+	w.put(tFlightEvents, e.EventID, e.GUFI, string(e.Type), w.clamp(e.ProducerTS), e.ProducerTS.UnixMilli(),
+		w.clamp(e.EmittedTS), e.Feed, strs(e.Cause), eventTS,
+		plan.IFPLID, plan.Callsign, adep, ades, eobt, prevEOBT, plan.AircraftType, plan.Route, plan.CruiseLevel, plan.STAR,
+		strs(changed), squawk, alertID, alertKind, otherGUFI, rule, detail, rejectedID,
+		pos.ICAO24, lat, lon, pos.AltitudeFt, pos.GroundSpeedKt, pos.TrackDeg, pos.VerticalRateFpm, nullBool(pos.OnGround),
+		string(js), r.Topic, uint32(r.Partition), uint64(r.Offset))
+	if e.PositionReported == nil {
+		return
+	}
+	ts := pos.TS
+	if ts.IsZero() {
+		ts = e.ProducerTS // a position always has a time; never key on 1970
+	}
+	w.put(tPositions, e.GUFI, w.clamp(ts), ts.UnixMilli(), pos.ICAO24, pos.Lat, pos.Lon,
+		pos.AltitudeFt, pos.GroundSpeedKt, pos.TrackDeg, pos.VerticalRateFpm, nullBool(pos.OnGround),
+		e.EventID, e.Feed, w.clamp(e.ProducerTS), w.clamp(e.EmittedTS))
+}
+
+func (w *Writer) putRaw(r *kgo.Record, id, feed, format, formatVersion, key string, producerTS time.Time, producerSrc string,
+	ingestTS time.Time, adapter, origin string, raw []byte, outcome, reasonCode, reason string) {
+	w.put(tRawEvents, id, feed, format, formatVersion, key,
+		w.clamp(producerTS), producerTS.UnixMilli(), producerSrc, w.clamp(ingestTS),
+		adapter, origin, string(raw), outcome, reasonCode, reason,
+		r.Topic, uint32(r.Partition), uint64(r.Offset))
+}
+
+// undecodable stores a record no schema decodes as a rejected raw_events row,
+// whatever topic it came from.
+func (w *Writer) undecodable(r *kgo.Record, err error) {
+	if w.metrics != nil {
+		w.metrics.undecodable.WithLabelValues(r.Topic).Inc()
+	}
+	w.log.Warn("record matches no known schema; stored as rejected", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
+	w.putRaw(r, fmt.Sprintf("%s/%d/%d", r.Topic, r.Partition, r.Offset), "", "", "", "",
+		r.Timestamp, string(schemas.FromRecord), r.Timestamp,
+		"", fmt.Sprintf("kafka:%s/%d/%d", r.Topic, r.Partition, r.Offset), r.Value,
+		OutcomeRejected, "sink.undecodable", err.Error())
+}
+
+// nullTS is a Nullable timestamp column value: NULL for the zero time.
+func (w *Writer) nullTS(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	c := w.clamp(t)
+	return &c
+}
+
+func nullBool(b *bool) *uint8 {
+	if b == nil {
+		return nil
+	}
+	v := boolU8(*b)
+	return &v
+}
+
+func boolU8(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// strs is never nil, so an Array column gets [] rather than a driver error.
+func strs(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
