@@ -586,6 +586,7 @@ func (s *Step) applyTrack(st *State, in *Input, at Stamp, out []schemas.DomainEv
 		if p.TS.IsZero() {
 			p.TS = in.TS
 		}
+		p.TS = p.TS.UTC()
 		if p.ICAO24 == "" {
 			p.ICAO24 = tm.ICAO24
 		}

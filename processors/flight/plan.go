@@ -162,7 +162,9 @@ func (s *Step) applyPlan(st *State, in *Input, at Stamp, out []schemas.DomainEve
 		return out
 	}
 	f.EventCount++
-	f.Plans = slices.Insert(f.Plans, i, PlanEntry{Stamp: at, Feed: in.Feed, Msg: *m})
+	msg := *m
+	msg.EOBT, msg.ATD, msg.ATA = msg.EOBT.UTC(), msg.ATD.UTC(), msg.ATA.UTC()
+	f.Plans = slices.Insert(f.Plans, i, PlanEntry{Stamp: at, Feed: in.Feed, Msg: msg})
 	if at.After(f.Latest[AspectPlan]) {
 		f.Latest[AspectPlan] = at
 		res.Outcome = OutcomeApplied

@@ -1,0 +1,407 @@
+package flight
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/contrail-atm/contrail/schemas"
+)
+
+// stateFormat is the leading byte of the binary state encoding. A decoder
+// rejects formats it does not know; a new layout gets a new number and the
+// old one stays readable.
+const stateFormat byte = 1
+
+// ErrEncoding is wrapped by UnmarshalBinary for bytes that are not a state.
+var ErrEncoding = errors.New("invalid flight state encoding")
+
+// AppendBinary appends the compact binary encoding of st to b, for the
+// changelog topic: a format byte, then varints, fixed 8-byte floats and
+// length-prefixed strings. It implements encoding.BinaryAppender.
+func (st *State) AppendBinary(b []byte) ([]byte, error) {
+	w := writer{b: append(b, stateFormat)}
+	w.str(st.Callsign)
+	w.int(st.MaxTS)
+	w.uint(uint64(len(st.Flights)))
+	for i := range st.Flights {
+		w.flight(&st.Flights[i])
+	}
+	return w.b, nil
+}
+
+// MarshalBinary implements encoding.BinaryMarshaler.
+func (st *State) MarshalBinary() ([]byte, error) { return st.AppendBinary(nil) }
+
+// UnmarshalBinary replaces st with the state encoded in b. It returns an
+// error wrapping ErrEncoding, never panics, for bytes AppendBinary did not
+// produce.
+func (st *State) UnmarshalBinary(b []byte) error {
+	if len(b) == 0 {
+		return fmt.Errorf("%w: empty", ErrEncoding)
+	}
+	if b[0] != stateFormat {
+		return fmt.Errorf("%w: format %d, want %d", ErrEncoding, b[0], stateFormat)
+	}
+	r := reader{b: b[1:]}
+	var s State
+	s.Callsign = r.str()
+	s.MaxTS = r.int()
+	if n := r.count(8); n > 0 {
+		s.Flights = make([]Flight, n)
+		for i := range s.Flights {
+			r.flight(&s.Flights[i])
+		}
+	}
+	if r.err != nil {
+		return r.err
+	}
+	if len(r.b) != 0 {
+		return fmt.Errorf("%w: %d trailing bytes", ErrEncoding, len(r.b))
+	}
+	*st = s
+	return nil
+}
+
+type writer struct{ b []byte }
+
+func (w *writer) uint(v uint64) { w.b = binary.AppendUvarint(w.b, v) }
+func (w *writer) int(v int64)   { w.b = binary.AppendVarint(w.b, v) }
+func (w *writer) str(s string)  { w.uint(uint64(len(s))); w.b = append(w.b, s...) }
+func (w *writer) f64(v float64) { w.b = binary.LittleEndian.AppendUint64(w.b, math.Float64bits(v)) }
+func (w *writer) bool(v bool) {
+	if v {
+		w.b = append(w.b, 1)
+	} else {
+		w.b = append(w.b, 0)
+	}
+}
+
+func (w *writer) time(t time.Time) {
+	if t.IsZero() {
+		w.int(0)
+		return
+	}
+	w.int(t.UnixNano())
+}
+
+func (w *writer) stamp(s Stamp) { w.int(s.TS); w.str(s.EventID) }
+
+func (w *writer) plan(p *schemas.FlightPlan) {
+	for _, s := range []string{p.IFPLID, p.Callsign, p.ADEP, p.ADES, p.AircraftType, p.Route, p.CruiseLevel, p.STAR} {
+		w.str(s)
+	}
+	w.time(p.EOBT)
+}
+
+func (w *writer) fold(p *PlanFold) {
+	w.plan(&p.Plan)
+	w.bool(p.Filed)
+	w.bool(p.Cancelled)
+	w.int(p.ATD)
+	w.int(p.ATA)
+	w.str(p.ADARR)
+}
+
+func (w *writer) msg(m *PlanMsg) {
+	w.b = append(w.b, byte(m.Title))
+	for _, s := range []string{m.GUFI, m.ARCID, m.IFPLID, m.ADEP, m.ADES, m.AircraftType, m.Route, m.CruiseLevel, m.STAR, m.NewADEP, m.NewADES, m.ADARR} {
+		w.str(s)
+	}
+	w.time(m.EOBT)
+	w.time(m.ATD)
+	w.time(m.ATA)
+}
+
+// Optional values of a position, one bit each.
+const (
+	posAlt = 1 << iota
+	posGS
+	posTrack
+	posVR
+	posGround
+	posGroundTrue
+)
+
+func (w *writer) position(p *schemas.Position) {
+	w.time(p.TS)
+	if p.TS.IsZero() {
+		return
+	}
+	w.str(p.ICAO24)
+	w.f64(p.Lat)
+	w.f64(p.Lon)
+	var flags byte
+	if p.AltitudeFt != nil {
+		flags |= posAlt
+	}
+	if p.GroundSpeedKt != nil {
+		flags |= posGS
+	}
+	if p.TrackDeg != nil {
+		flags |= posTrack
+	}
+	if p.VerticalRateFpm != nil {
+		flags |= posVR
+	}
+	if p.OnGround != nil {
+		flags |= posGround
+		if *p.OnGround {
+			flags |= posGroundTrue
+		}
+	}
+	w.b = append(w.b, flags)
+	if p.AltitudeFt != nil {
+		w.int(int64(*p.AltitudeFt))
+	}
+	if p.GroundSpeedKt != nil {
+		w.f64(*p.GroundSpeedKt)
+	}
+	if p.TrackDeg != nil {
+		w.f64(*p.TrackDeg)
+	}
+	if p.VerticalRateFpm != nil {
+		w.int(int64(*p.VerticalRateFpm))
+	}
+}
+
+func (w *writer) flight(f *Flight) {
+	w.str(f.GUFI)
+	w.str(f.Anchor)
+	w.str(f.ICAO24)
+	w.fold(&f.Base)
+	w.stamp(f.BaseStamp)
+	w.uint(uint64(len(f.Plans)))
+	for i := range f.Plans {
+		e := &f.Plans[i]
+		w.stamp(e.Stamp)
+		w.str(e.Feed)
+		w.msg(&e.Msg)
+		w.str(e.Rule)
+	}
+	w.fold(&f.PlanFold)
+	for _, v := range []int64{f.TrackFirst, f.TrackLast, f.FirstAirborne, f.LandedTS} {
+		w.int(v)
+	}
+	w.position(&f.Position)
+	w.str(f.Squawk)
+	w.uint(uint64(len(f.Squawks)))
+	for _, o := range f.Squawks {
+		w.stamp(o.Stamp)
+		w.str(o.Code)
+	}
+	w.int(int64(f.Episodes))
+	for _, s := range f.Latest {
+		w.stamp(s)
+	}
+	w.uint(uint64(len(f.Recent)))
+	for _, s := range f.Recent {
+		w.stamp(s)
+	}
+	w.bool(f.DepartedSent)
+	w.bool(f.ArrivedSent)
+	w.int(f.EventCount)
+}
+
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) fail(what string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: bad %s at %d bytes before the end", ErrEncoding, what, len(r.b))
+	}
+	r.b = nil
+}
+
+func (r *reader) uint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.fail("varint")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) int() int64 {
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.fail("varint")
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+// count reads a length for elements of at least min bytes each, checking
+// it against what is left.
+func (r *reader) count(min int) int {
+	n := r.uint()
+	if n > uint64(len(r.b)/min) {
+		r.fail("count")
+		return 0
+	}
+	return int(n)
+}
+
+func (r *reader) str() string {
+	n := r.uint()
+	if n > uint64(len(r.b)) {
+		r.fail("string length")
+		return ""
+	}
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	return s
+}
+
+func (r *reader) byte() byte {
+	if len(r.b) == 0 {
+		r.fail("byte")
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+func (r *reader) bool() bool {
+	switch r.byte() {
+	case 0:
+		return false
+	case 1:
+		return true
+	}
+	r.fail("bool")
+	return false
+}
+
+func (r *reader) f64() float64 {
+	if len(r.b) < 8 {
+		r.fail("float")
+		return 0
+	}
+	v := math.Float64frombits(binary.LittleEndian.Uint64(r.b))
+	r.b = r.b[8:]
+	return v
+}
+
+func (r *reader) time() time.Time {
+	if v := r.int(); v != 0 {
+		return time.Unix(0, v).UTC()
+	}
+	return time.Time{}
+}
+
+func (r *reader) stamp() Stamp { return Stamp{TS: r.int(), EventID: r.str()} }
+
+func (r *reader) plan(p *schemas.FlightPlan) {
+	for _, s := range []*string{&p.IFPLID, &p.Callsign, &p.ADEP, &p.ADES, &p.AircraftType, &p.Route, &p.CruiseLevel, &p.STAR} {
+		*s = r.str()
+	}
+	p.EOBT = r.time()
+}
+
+func (r *reader) fold(p *PlanFold) {
+	r.plan(&p.Plan)
+	p.Filed = r.bool()
+	p.Cancelled = r.bool()
+	p.ATD = r.int()
+	p.ATA = r.int()
+	p.ADARR = r.str()
+}
+
+func (r *reader) msg(m *PlanMsg) {
+	m.Title = Title(r.byte())
+	if m.Title >= numTitles {
+		r.fail("title")
+	}
+	for _, s := range []*string{&m.GUFI, &m.ARCID, &m.IFPLID, &m.ADEP, &m.ADES, &m.AircraftType, &m.Route, &m.CruiseLevel, &m.STAR, &m.NewADEP, &m.NewADES, &m.ADARR} {
+		*s = r.str()
+	}
+	m.EOBT = r.time()
+	m.ATD = r.time()
+	m.ATA = r.time()
+}
+
+func (r *reader) position(p *schemas.Position) {
+	p.TS = r.time()
+	if p.TS.IsZero() {
+		return
+	}
+	p.ICAO24 = r.str()
+	p.Lat = r.f64()
+	p.Lon = r.f64()
+	flags := r.byte()
+	if flags&^(posAlt|posGS|posTrack|posVR|posGround|posGroundTrue) != 0 {
+		r.fail("position flags")
+		return
+	}
+	if flags&posAlt != 0 {
+		v := int32(r.int())
+		p.AltitudeFt = &v
+	}
+	if flags&posGS != 0 {
+		v := r.f64()
+		p.GroundSpeedKt = &v
+	}
+	if flags&posTrack != 0 {
+		v := r.f64()
+		p.TrackDeg = &v
+	}
+	if flags&posVR != 0 {
+		v := int32(r.int())
+		p.VerticalRateFpm = &v
+	}
+	if flags&posGround != 0 {
+		v := flags&posGroundTrue != 0
+		p.OnGround = &v
+	}
+}
+
+func (r *reader) flight(f *Flight) {
+	f.GUFI = r.str()
+	f.Anchor = r.str()
+	f.ICAO24 = r.str()
+	r.fold(&f.Base)
+	f.BaseStamp = r.stamp()
+	if n := r.count(20); n > 0 {
+		f.Plans = make([]PlanEntry, n)
+		for i := range f.Plans {
+			e := &f.Plans[i]
+			e.Stamp = r.stamp()
+			e.Feed = r.str()
+			r.msg(&e.Msg)
+			e.Rule = r.str()
+		}
+	}
+	r.fold(&f.PlanFold)
+	for _, v := range []*int64{&f.TrackFirst, &f.TrackLast, &f.FirstAirborne, &f.LandedTS} {
+		*v = r.int()
+	}
+	r.position(&f.Position)
+	f.Squawk = r.str()
+	if n := r.count(3); n > 0 {
+		f.Squawks = make([]SquawkObs, n)
+		for i := range f.Squawks {
+			f.Squawks[i] = SquawkObs{Stamp: r.stamp(), Code: r.str()}
+		}
+	}
+	f.Episodes = int32(r.int())
+	for i := range f.Latest {
+		f.Latest[i] = r.stamp()
+	}
+	if n := r.count(2); n > 0 {
+		f.Recent = make([]Stamp, n)
+		for i := range f.Recent {
+			f.Recent[i] = r.stamp()
+		}
+	}
+	f.DepartedSent = r.bool()
+	f.ArrivedSent = r.bool()
+	f.EventCount = r.int()
+}
