@@ -35,3 +35,23 @@ func TestInsertColumnsMatchDDL(t *testing.T) {
 		})
 	}
 }
+
+func TestTopicsValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		topics  Topics
+		wantErr bool
+	}{
+		{"none", Topics{}, false},
+		{"all distinct", Topics{Events: "e", State: "s", Outcomes: "o"}, false},
+		{"events is the rejected topic", Topics{Events: "r"}, true},
+		{"state twice", Topics{State: "s", Outcomes: "s"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.topics.validate("r"); (err != nil) != tt.wantErr {
+				t.Errorf("validate = %v, want error %v", err, tt.wantErr)
+			}
+		})
+	}
+}
