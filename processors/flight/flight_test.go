@@ -1,0 +1,276 @@
+package flight_test
+
+import (
+	"errors"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/contrail-atm/contrail/processors/flight"
+	"github.com/contrail-atm/contrail/schemas"
+)
+
+var t0 = time.Date(2026, 1, 1, 6, 0, 0, 0, time.UTC)
+
+const cs = "DLH5KF"
+
+func at(min float64) time.Time { return t0.Add(time.Duration(min * float64(time.Minute))) }
+
+func newStep(t testing.TB, cfg flight.Config) *flight.Step {
+	t.Helper()
+	if cfg.Stars == nil {
+		f, err := os.Open("testdata/stars.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if cfg.Stars, err = flight.LoadStars(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := flight.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// ifpl files DLH5KF EDDM -> EDDH, EOBT 07:00 (60 minutes after t0).
+func ifpl(id string, min float64) flight.Input {
+	return flight.Input{EventID: id, Feed: "adexp", TS: at(min), Plan: &flight.PlanMsg{Title: flight.TitleIFPL,
+		ARCID: cs, IFPLID: "AA12345678", ADEP: "EDDM", ADES: "EDDH", EOBT: at(60), AircraftType: "A320",
+		Route: "N0450F350 DCT HLZ1A", CruiseLevel: "F350", STAR: "HLZ1A"}}
+}
+
+func planMsg(id string, min float64, title flight.Title, edit func(*flight.PlanMsg)) flight.Input {
+	m := &flight.PlanMsg{Title: title, ARCID: cs, ADEP: "EDDM", ADES: "EDDH", EOBT: at(60)}
+	if edit != nil {
+		edit(m)
+	}
+	return flight.Input{EventID: id, Feed: "adexp", TS: at(min), Plan: m}
+}
+
+func pos(id string, min float64, lat, lon float64) flight.Input {
+	alt := int32(30000)
+	return flight.Input{EventID: id, Feed: "sbs", TS: at(min), Track: &flight.TrackMsg{ICAO24: "3C6589", Callsign: cs,
+		Position: &schemas.Position{TS: at(min), ICAO24: "3C6589", Lat: lat, Lon: lon, AltitudeFt: &alt}}}
+}
+
+func squawk(id string, min float64, code string) flight.Input {
+	return flight.Input{EventID: id, Feed: "sbs", TS: at(min), Track: &flight.TrackMsg{ICAO24: "3C6589", Callsign: cs, Squawk: code}}
+}
+
+type step struct {
+	in     flight.Input
+	events []schemas.DomainEvent
+	res    flight.Result
+}
+
+// run applies ins in order and returns the final state and what each did.
+func run(t *testing.T, s *flight.Step, st flight.State, ins ...flight.Input) (flight.State, []step) {
+	t.Helper()
+	var steps []step
+	for _, in := range ins {
+		var out []schemas.DomainEvent
+		var res flight.Result
+		var err error
+		st, out, res, err = s.Apply(st, in, nil)
+		if err != nil {
+			t.Fatalf("apply %s: %v", in.EventID, err)
+		}
+		for _, e := range out {
+			if err := e.Validate(); err != nil {
+				t.Fatalf("apply %s: event %v", in.EventID, err)
+			}
+			if len(e.Cause) != 1 || e.Cause[0] != in.EventID || e.GUFI == "" || e.EventID == "" || !e.EmittedTS.IsZero() {
+				t.Fatalf("apply %s: bad event header %+v", in.EventID, e)
+			}
+		}
+		steps = append(steps, step{in, out, res})
+	}
+	return st, steps
+}
+
+func types(evs []schemas.DomainEvent) []schemas.EventType {
+	var r []schemas.EventType
+	for _, e := range evs {
+		r = append(r, e.Type)
+	}
+	return r
+}
+
+func only(t *testing.T, st flight.State) schemas.FlightState {
+	t.Helper()
+	fs := st.Snapshots()
+	if len(fs) != 1 {
+		t.Fatalf("%d flights, want 1: %+v", len(fs), fs)
+	}
+	return fs[0]
+}
+
+// TestEvents checks the event and outcome of each kind of input.
+func TestEvents(t *testing.T) {
+	s := newStep(t, flight.Config{})
+	var (
+		P  = schemas.EventFlightPlanned
+		C  = schemas.EventFlightPlanChanged
+		D  = schemas.EventFlightDelayed
+		X  = schemas.EventFlightCancelled
+		DP = schemas.EventFlightDeparted
+		PR = schemas.EventPositionReported
+		AR = schemas.EventFlightArrived
+		AL = schemas.EventAlertRaised
+		EM = schemas.EventEmergencyDeclared
+	)
+	tests := []struct {
+		name      string
+		ins       []flight.Input
+		want      []schemas.EventType // events of the last input
+		outcome   flight.Outcome
+		lifecycle schemas.Lifecycle
+	}{
+		{"filed", []flight.Input{ifpl("p", 0)}, []schemas.EventType{P}, flight.OutcomeApplied, schemas.LifecyclePlanned},
+		{"changed", []flight.Input{ifpl("p", 0), planMsg("c", 10, flight.TitleCHG, func(m *flight.PlanMsg) { m.CruiseLevel = "F370" })},
+			[]schemas.EventType{C}, flight.OutcomeApplied, schemas.LifecyclePlanned},
+		{"same plan twice through two channels changes nothing", []flight.Input{ifpl("p", 0), ifpl("q", 0)},
+			nil, flight.OutcomeApplied, schemas.LifecyclePlanned},
+		{"delayed", []flight.Input{ifpl("p", 0), planMsg("d", 50, flight.TitleDLA, func(m *flight.PlanMsg) { m.EOBT = at(90) })},
+			[]schemas.EventType{D}, flight.OutcomeApplied, schemas.LifecyclePlanned},
+		{"cancelled", []flight.Input{ifpl("p", 0), planMsg("x", 50, flight.TitleCNL, nil)},
+			[]schemas.EventType{X}, flight.OutcomeApplied, schemas.LifecycleCancelled},
+		{"departed by DEP", []flight.Input{ifpl("p", 0), planMsg("dep", 70, flight.TitleDEP, func(m *flight.PlanMsg) { m.EOBT, m.ATD = time.Time{}, at(68) })},
+			[]schemas.EventType{DP}, flight.OutcomeApplied, schemas.LifecycleAirborne},
+		{"departed by position", []flight.Input{ifpl("p", 0), pos("a", 75, 48.3, 11.8)},
+			[]schemas.EventType{PR, DP}, flight.OutcomeApplied, schemas.LifecycleAirborne},
+		{"next position", []flight.Input{ifpl("p", 0), pos("a", 75, 48.3, 11.8), pos("b", 76, 48.4, 11.8)},
+			[]schemas.EventType{PR}, flight.OutcomeApplied, schemas.LifecycleAirborne},
+		{"late position is history but stale", []flight.Input{ifpl("p", 0), pos("b", 76, 48.4, 11.8), pos("a", 75, 48.3, 11.8)},
+			[]schemas.EventType{PR}, flight.OutcomeStale, schemas.LifecycleAirborne},
+		{"redelivered position", []flight.Input{ifpl("p", 0), pos("a", 75, 48.3, 11.8), pos("a", 75, 48.3, 11.8)},
+			nil, flight.OutcomeDuplicate, schemas.LifecycleAirborne},
+		{"redelivered plan", []flight.Input{ifpl("p", 0), ifpl("p", 0)}, nil, flight.OutcomeDuplicate, schemas.LifecyclePlanned},
+		{"older change is stale", []flight.Input{ifpl("p", 0), planMsg("c2", 20, flight.TitleCHG, func(m *flight.PlanMsg) { m.CruiseLevel = "F370" }),
+			planMsg("c1", 10, flight.TitleCHG, func(m *flight.PlanMsg) { m.CruiseLevel = "F330" })},
+			[]schemas.EventType{C}, flight.OutcomeStale, schemas.LifecyclePlanned},
+		{"arrived", []flight.Input{ifpl("p", 0), pos("a", 75, 48.3, 11.8), planMsg("arr", 140, flight.TitleARR, func(m *flight.PlanMsg) { m.EOBT, m.ATA, m.ADARR = time.Time{}, at(135), "EDDH" })},
+			[]schemas.EventType{AR}, flight.OutcomeApplied, schemas.LifecycleLanded},
+		{"alert", []flight.Input{ifpl("p", 0), {EventID: "al", Feed: "json", TS: at(80), Alert: &flight.AlertMsg{Kind: "conflict_alert", AlertID: "stca-1", Callsign: cs, OtherCallsign: "AFR1234", Severity: "warning"}}},
+			[]schemas.EventType{AL}, flight.OutcomeApplied, schemas.LifecyclePlanned},
+		{"emergency", []flight.Input{ifpl("p", 0), pos("a", 75, 48.3, 11.8), squawk("s", 80, "7700")},
+			[]schemas.EventType{EM}, flight.OutcomeApplied, schemas.LifecycleAirborne},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st, steps := run(t, s, flight.State{}, tc.ins...)
+			last := steps[len(steps)-1]
+			if got := types(last.events); !slices.Equal(got, tc.want) {
+				t.Errorf("events %v, want %v", got, tc.want)
+			}
+			if last.res.Outcome != tc.outcome {
+				t.Errorf("outcome %v (%+v), want %v", last.res.Outcome, last.res, tc.outcome)
+			}
+			if fs := only(t, st); fs.Lifecycle != tc.lifecycle {
+				t.Errorf("lifecycle %s, want %s", fs.Lifecycle, tc.lifecycle)
+			}
+		})
+	}
+}
+
+func TestChangedFieldsAndLateness(t *testing.T) {
+	s := newStep(t, flight.Config{})
+	st, steps := run(t, s, flight.State{}, ifpl("p", 0),
+		planMsg("c2", 20, flight.TitleCHG, func(m *flight.PlanMsg) { m.CruiseLevel, m.Route = "F370", "N0450F370 DCT HLZ1A" }),
+		planMsg("c1", 10, flight.TitleCHG, func(m *flight.PlanMsg) { m.AircraftType = "A321" }))
+	ch := steps[1].events[0].FlightPlanChanged
+	if !slices.Equal(ch.Changed, []string{"route", "cruise_level"}) || ch.Plan.CruiseLevel != "F370" {
+		t.Errorf("change %+v", ch)
+	}
+	// The older change still sets the type, which no newer message carries:
+	// per-field newest-wins, reported stale for the plan aspect.
+	if r := steps[2].res; r.Outcome != flight.OutcomeStale || r.Lateness != 10*time.Minute {
+		t.Errorf("late change: %+v", r)
+	}
+	fs := only(t, st)
+	if fs.AircraftType != "A321" || fs.CruiseLevel != "F370" || fs.IFPLID != "AA12345678" {
+		t.Errorf("plan %+v", fs)
+	}
+	if fs.AspectTS["plan"] != at(20) {
+		t.Errorf("plan aspect ts %v", fs.AspectTS)
+	}
+}
+
+func TestInvalidInputs(t *testing.T) {
+	s := newStep(t, flight.Config{})
+	tests := []struct {
+		name   string
+		in     flight.Input
+		reason string
+	}{
+		{"no payload", flight.Input{EventID: "e", TS: at(0)}, flight.ReasonBadInput},
+		{"two payloads", flight.Input{EventID: "e", TS: at(0), Plan: &flight.PlanMsg{}, Track: &flight.TrackMsg{}}, flight.ReasonBadInput},
+		{"no timestamp", flight.Input{EventID: "e", Plan: &flight.PlanMsg{ARCID: cs}}, flight.ReasonBadInput},
+		{"no callsign", flight.Input{EventID: "e", TS: at(0), Plan: &flight.PlanMsg{Title: flight.TitleIFPL}}, flight.ReasonNoCallsign},
+		{"no title", planMsg("e", 0, flight.TitleNone, nil), flight.ReasonBadPlan},
+		{"empty track", flight.Input{EventID: "e", TS: at(0), Track: &flight.TrackMsg{Callsign: cs}}, flight.ReasonNoTrackData},
+		{"coordinates", pos("e", 0, 91, 0), flight.ReasonCoordinates},
+		{"alert without flight", flight.Input{EventID: "e", TS: at(0), Alert: &flight.AlertMsg{Callsign: cs}}, flight.ReasonNoFlight},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, out, res, err := s.Apply(flight.State{}, tc.in, nil)
+			if err != nil || len(out) != 0 || res.Outcome != flight.OutcomeInvalid || res.Reason != tc.reason {
+				t.Errorf("got %v %v %+v, want invalid %s", err, out, res, tc.reason)
+			}
+		})
+	}
+	st, _ := run(t, s, flight.State{}, ifpl("p", 0))
+	in := ifpl("q", 0)
+	in.Plan.ARCID = "AFR1234"
+	if _, _, _, err := s.Apply(st, in, nil); !errors.Is(err, flight.ErrWrongKey) {
+		t.Errorf("wrong key: %v", err)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, c := range []flight.Config{{LegGap: -1}, {MaxFlights: -1}, {LandingTolerance: time.Hour}, {RecentSize: -2}} {
+		if _, err := flight.New(c); !errors.Is(err, flight.ErrConfig) {
+			t.Errorf("New(%+v): %v", c, err)
+		}
+	}
+}
+
+func TestRevokedPosition(t *testing.T) {
+	s := newStep(t, flight.Config{})
+	st, _ := run(t, s, flight.State{}, ifpl("p", 0), pos("a", 75, 48.3, 11.8))
+	rev := pos("a", 75, 48.3, 11.8)
+	rev.Track.Revoked = true
+	st, steps := run(t, s, st, rev)
+	if r := steps[0].res; !r.Revoked || r.GUFI == "" || len(steps[0].events) != 0 {
+		t.Errorf("revocation: %+v %v", r, steps[0].events)
+	}
+	if fs := only(t, st); fs.LastPosition != nil {
+		t.Errorf("revoked position still current: %+v", fs.LastPosition)
+	}
+}
+
+func TestEvictionAndBound(t *testing.T) {
+	s := newStep(t, flight.Config{Retention: time.Hour, MaxFlights: 2})
+	st, _ := run(t, s, flight.State{}, ifpl("p", 0), planMsg("x", 10, flight.TitleCNL, nil))
+	// A cancelled flight is kept for Retention of producer time.
+	st, _ = run(t, s, st, planMsg("o", 40, flight.TitleIFPL, func(m *flight.PlanMsg) { m.ADEP, m.ADES, m.EOBT = "EDDH", "EDDM", at(300) }))
+	if len(st.Flights) != 2 {
+		t.Fatalf("%d flights", len(st.Flights))
+	}
+	st, _ = run(t, s, st, planMsg("o2", 80, flight.TitleCHG, func(m *flight.PlanMsg) { m.ADEP, m.ADES, m.EOBT, m.CruiseLevel = "EDDH", "EDDM", at(300), "F300" }))
+	if len(st.Flights) != 1 || st.Flights[0].Plan.ADEP != "EDDH" {
+		t.Fatalf("after retention: %+v", st.Snapshots())
+	}
+	// At most MaxFlights: the oldest goes.
+	for i, h := range []float64{600, 900, 1200} {
+		st, _ = run(t, s, st, planMsg("n"+string(rune('0'+i)), 100+float64(i), flight.TitleIFPL, func(m *flight.PlanMsg) { m.EOBT = at(h) }))
+	}
+	if len(st.Flights) != 2 {
+		t.Errorf("%d flights, want 2", len(st.Flights))
+	}
+}
