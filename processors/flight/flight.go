@@ -164,6 +164,22 @@ func (f *Flight) Lifecycle() schemas.Lifecycle {
 	return schemas.LifecycleUnknown
 }
 
+// segment is the time span of the flight's track: from the first track
+// evidence (or departure) to the last (or landing); 0, 0 when it has none.
+func (f *Flight) segment() (lo, hi int64) {
+	lo, hi = f.TrackFirst, f.TrackLast
+	for _, v := range []int64{f.departure(), f.landing()} {
+		if v == 0 {
+			continue
+		}
+		if lo == 0 || v < lo {
+			lo = v
+		}
+		hi = max(hi, v)
+	}
+	return lo, hi
+}
+
 func (f *Flight) finished() bool { return f.Cancelled || f.landing() != 0 }
 
 // newest is the newest stamp of any aspect.
@@ -501,7 +517,8 @@ func (s *Step) trackFlight(st *State, t int64, at Stamp) int {
 	best, bestDist := -1, int64(math.MaxInt64)
 	for i := range st.Flights {
 		f := &st.Flights[i]
-		if f.TrackFirst == 0 || f.Cancelled {
+		lo, hi := f.segment()
+		if lo == 0 || f.Cancelled {
 			continue
 		}
 		if l := f.landing(); l != 0 && t > l+gap {
@@ -509,10 +526,10 @@ func (s *Step) trackFlight(st *State, t int64, at Stamp) int {
 		}
 		var d int64
 		switch {
-		case t < f.TrackFirst:
-			d = f.TrackFirst - t
-		case t > f.TrackLast:
-			d = t - f.TrackLast
+		case t < lo:
+			d = lo - t
+		case t > hi:
+			d = t - hi
 		}
 		if d <= gap && d < bestDist {
 			best, bestDist = i, d
@@ -577,11 +594,11 @@ func (s *Step) applyTrack(st *State, in *Input, at Stamp, out []schemas.DomainEv
 		lateness = max(lateness, f.Latest[a].TS-t)
 	}
 	airborne := isAirborne(tm)
+	if f.TrackFirst == 0 || t < f.TrackFirst {
+		f.TrackFirst = t
+	}
+	f.TrackLast = max(f.TrackLast, t)
 	if tm.Position != nil {
-		if f.TrackFirst == 0 || t < f.TrackFirst {
-			f.TrackFirst = t
-		}
-		f.TrackLast = max(f.TrackLast, t)
 		p := *tm.Position
 		if p.TS.IsZero() {
 			p.TS = in.TS
