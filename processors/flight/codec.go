@@ -20,7 +20,7 @@ var ErrEncoding = errors.New("invalid flight state encoding")
 
 // AppendBinary appends the compact binary encoding of st to b, for the
 // changelog topic: a format byte, then varints, fixed 8-byte floats and
-// length-prefixed strings. It implements encoding.BinaryAppender.
+// length-prefixed strings, each written once and referenced after. It implements encoding.BinaryAppender.
 func (st *State) AppendBinary(b []byte) ([]byte, error) {
 	w := writer{b: append(b, stateFormat)}
 	w.str(st.Callsign)
@@ -65,11 +65,36 @@ func (st *State) UnmarshalBinary(b []byte) error {
 	return nil
 }
 
-type writer struct{ b []byte }
+// writer encodes a state. Strings are written once: a repeat (the route of
+// the IFPL, of the same FPL from the other channel and of the folded plan)
+// is a reference to the first, so the plan messages kept per flight cost
+// little more than their differences.
+type writer struct {
+	b    []byte
+	seen map[string]uint64
+}
 
 func (w *writer) uint(v uint64) { w.b = binary.AppendUvarint(w.b, v) }
 func (w *writer) int(v int64)   { w.b = binary.AppendVarint(w.b, v) }
-func (w *writer) str(s string)  { w.uint(uint64(len(s))); w.b = append(w.b, s...) }
+
+// str writes a string as uvarint(len<<1) and its bytes, or, when it was
+// written before, as uvarint(index<<1 | 1).
+func (w *writer) str(s string) {
+	if s == "" {
+		w.uint(0)
+		return
+	}
+	if i, ok := w.seen[s]; ok {
+		w.uint(i<<1 | 1)
+		return
+	}
+	if w.seen == nil {
+		w.seen = map[string]uint64{}
+	}
+	w.seen[s] = uint64(len(w.seen))
+	w.uint(uint64(len(s)) << 1)
+	w.b = append(w.b, s...)
+}
 func (w *writer) f64(v float64) { w.b = binary.LittleEndian.AppendUint64(w.b, math.Float64bits(v)) }
 func (w *writer) bool(v bool) {
 	if v {
@@ -206,8 +231,9 @@ func (w *writer) flight(f *Flight) {
 }
 
 type reader struct {
-	b   []byte
-	err error
+	b    []byte
+	err  error
+	strs []string
 }
 
 func (r *reader) fail(what string) {
@@ -249,13 +275,25 @@ func (r *reader) count(min int) int {
 }
 
 func (r *reader) str() string {
-	n := r.uint()
+	v := r.uint()
+	if v&1 == 1 {
+		if v>>1 >= uint64(len(r.strs)) {
+			r.fail("string reference")
+			return ""
+		}
+		return r.strs[v>>1]
+	}
+	n := v >> 1
 	if n > uint64(len(r.b)) {
 		r.fail("string length")
 		return ""
 	}
+	if n == 0 {
+		return ""
+	}
 	s := string(r.b[:n])
 	r.b = r.b[n:]
+	r.strs = append(r.strs, s)
 	return s
 }
 
