@@ -179,6 +179,7 @@ func disorder(rng *rand.Rand, ev []evidence, window time.Duration) []evidence {
 // per GUFI. Every other delivery also redelivers 20 plan messages.
 func TestPermutationsConverge(t *testing.T) {
 	cfg := simulate.DefaultConfig()
+	cfg.Seed = 4 // a day with a second leg, a cancellation and an emergency
 	every := 30
 	if testing.Short() {
 		cfg.Flights, every = 8, 60
@@ -192,6 +193,22 @@ func TestPermutationsConverge(t *testing.T) {
 	want := applyDay(t, s, sorted)
 	wantFlights := want.normalised(t)
 	checkTruth(t, sim, want, wantFlights)
+	if !testing.Short() {
+		exercised := map[string]int{}
+		for _, f := range sim.Truth.Flights {
+			for _, e := range f.Events {
+				exercised[e.Type]++
+			}
+			if f.Leg == 2 {
+				exercised["second_leg"]++
+			}
+		}
+		for _, k := range []string{simulate.EventEmergency, simulate.EventCancelled, simulate.EventDelayed, simulate.EventChanged, simulate.EventArrivalMessaged, "second_leg"} {
+			if exercised[k] == 0 {
+				t.Errorf("the simulated day has no %s: %v", k, exercised)
+			}
+		}
+	}
 	var plans []evidence
 	for _, e := range ev {
 		if e.isPlan {
