@@ -29,7 +29,8 @@ func commands() []command {
 	return []command{
 		{"run", "run every stage in one process (embedded broker unless --brokers)", runCmd},
 		{"ingest", "read a feed from a source into its raw Kafka topic", ingestCmd},
-		{"sink", "write the raw and rejected topics into ClickHouse", sinkCmd},
+		{"process", "run the track and flight steps (Kafka transactions, GUFIs, invariants)", processCmd},
+		{"sink", "write the raw, rejected, event, state and outcome topics into ClickHouse", sinkCmd},
 		{"topics", "create or check the Kafka topics (idempotent)", topicsCmd},
 		{"migrate", "create or upgrade the ClickHouse tables (idempotent)", migrateCmd},
 		{"status", "print the sink's lag and the views' freshness (--wait until caught up)", statusCmd},

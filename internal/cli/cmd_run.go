@@ -20,8 +20,9 @@ import (
 const runSynopsis = `Usage: contrail run [flags]
 
 Runs the whole pipeline in one process: provisions topics, migrates ClickHouse,
-ingests the --input files and sinks the raw and rejected topics into
-ClickHouse. Without --brokers it starts an embedded Kafka-protocol broker
+ingests the --input files, runs the processor steps (track and flight, as
+Kafka transactions) and sinks raw events, domain events, flight state,
+outcomes and rejects into ClickHouse. Without --brokers it starts an embedded Kafka-protocol broker
 (franz-go kfake) persisted under --data-dir. With --once it exits after the
 inputs are ingested and the sink has caught up; otherwise it runs until
 SIGTERM or Ctrl-C.
@@ -36,6 +37,7 @@ func runCmd(ctx context.Context, env Env, args []string) error {
 		c       chSettings
 		s       sinkSettings
 		ts      topicSettings
+		p       processSettings
 		inputs  []string
 		once    bool
 		dataDir = defaultDataDir()
@@ -48,12 +50,16 @@ func runCmd(ctx context.Context, env Env, args []string) error {
 	c.add(fs, "127.0.0.1:9000")
 	s.add(fs)
 	ts.add(fs)
+	p.add(fs)
 	fs.Var(&listValue{l: &inputs}, "input", "file to ingest as feed:path (repeatable), e.g. sbs:capture.sbs")
 	fs.BoolVar(&once, "once", false, "exit once the inputs are ingested and the sink has caught up")
 	fs.StringVar(&dataDir, "data-dir", dataDir, "directory of the embedded broker's data")
 	fs.Var(intValue{&port, 0, 65535}, "embedded-port", "port of the embedded broker (0 picks a free one)")
 	fs.Var(locationValue{&loc}, "timezone", "time zone of SBS timestamps (receiver local time)")
 	if err := parse(fs, env, args); err != nil {
+		return err
+	}
+	if err := p.validate(); err != nil {
 		return err
 	}
 	if len(k.brokers) == 0 && (k.tls.on || k.sasl.Mechanism != "") {
@@ -135,6 +141,9 @@ func runCmd(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	g.Go(func() error { return w.Run(gctx) })
+	if err := startProcessors(gctx, g, k, p, ts.feeds, adm, st); err != nil {
+		return err
+	}
 	if len(ins) > 0 {
 		m := ingest.NewMetrics(st.reg)
 		g.Go(func() error {
@@ -146,17 +155,10 @@ func runCmd(ctx context.Context, env Env, args []string) error {
 			if !once {
 				return nil
 			}
-			last := time.Now()
-			err = kafka.WaitCaughtUp(gctx, adm, s.group, 200*time.Millisecond, func(lag int64) {
-				if time.Since(last) > 5*time.Second {
-					st.log.Info("waiting for the sink to catch up", "lag", lag)
-					last = time.Now()
-				}
-			}, sinkTopics(k, ts.feeds)...)
-			if err != nil {
+			if err := waitPipeline(gctx, adm, k, p, s, ts.feeds, st); err != nil {
 				return err
 			}
-			st.log.Info("sink caught up; exiting (--once)")
+			st.log.Info("processors and sink caught up; exiting (--once)")
 			cancel()
 			return nil
 		})
@@ -169,6 +171,42 @@ func runCmd(ctx context.Context, env Env, args []string) error {
 	err = g.Wait()
 	st.log.Info("stopped")
 	return err
+}
+
+// waitPipeline waits until every stage has consumed what is in its input
+// topics now, upstream first: the processor steps in order, then the sink.
+func waitPipeline(ctx context.Context, adm *kadm.Client, k kafkaSettings, p processSettings, s sinkSettings, feeds []string, st *stage) error {
+	type wait struct {
+		group  string
+		topics []string
+	}
+	var waits []wait
+	pt := processTopics(k, feeds)
+	for _, name := range []string{"track", "flight"} {
+		for _, run := range p.steps {
+			if run == name {
+				waits = append(waits, wait{p.groupPrefix + "-" + name, pt[name]})
+			}
+		}
+	}
+	waits = append(waits, wait{s.group, sinkTopics(k, feeds)})
+	reader, err := kafka.Options(k.config(), "probe", st.log, nil)
+	if err != nil {
+		return err
+	}
+	for _, w := range waits {
+		last := time.Now()
+		err := kafka.WaitSettled(ctx, adm, reader, w.group, 200*time.Millisecond, func(lag int64) {
+			if time.Since(last) > 5*time.Second {
+				st.log.Info("waiting for a stage to catch up", "group", w.group, "lag", lag)
+				last = time.Now()
+			}
+		}, w.topics...)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func defaultDataDir() string {

@@ -221,11 +221,11 @@ func TestIntegrationMigrateIdempotent(t *testing.T) {
 	tt := newTarget(t)
 	args := []string{"migrate", "--clickhouse", tt.ch, "--clickhouse-database", tt.name}
 	code, out, errs := contrail(t, args...)
-	if code != 0 || !strings.Contains(out, "migrated from version 0 to 1") {
+	if code != 0 || !strings.Contains(out, "migrated from version 0 to 2") {
 		t.Fatalf("first migrate: exit %d\n%s%s", code, out, errs)
 	}
 	code, out, errs = contrail(t, args...)
-	if code != 0 || !strings.Contains(out, "up to date at version 1") {
+	if code != 0 || !strings.Contains(out, "up to date at version 2") {
 		t.Fatalf("second migrate: exit %d\n%s%s", code, out, errs)
 	}
 	// A database migrated by a newer binary is refused.

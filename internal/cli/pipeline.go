@@ -118,7 +118,7 @@ func sinkTopics(k kafkaSettings, feeds []string) []string {
 	for _, f := range feeds {
 		t = append(t, n.Raw(f))
 	}
-	return append(t, n.Rejected())
+	return append(t, n.Rejected(), n.FlightEvents(), n.FlightState(), n.Outcomes())
 }
 
 // startSinkClient builds the sink's consumer-group client.
@@ -145,6 +145,7 @@ func newWriter(conn *clickhouse.Conn, cl *kgo.Client, reg *schemas.Registry, k k
 	}
 	return clickhouse.NewWriter(conn, cl, reg, k.names().Rejected(),
 		clickhouse.WriterOptions{BatchRows: s.batchRows, FlushInterval: s.flushInterval, Codec: codec,
+			Topics: clickhouse.Topics{Events: k.names().FlightEvents(), State: k.names().FlightState(), Outcomes: k.names().Outcomes()},
 			Health: func(ok bool, reason string) {
 				if ok {
 					st.health.Ready("clickhouse-inserts")

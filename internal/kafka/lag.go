@@ -7,6 +7,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // lagOf sums, over partitions, how far the committed offsets trail the end
@@ -29,6 +30,17 @@ func lagOf(ends kadm.ListedOffsets, committed kadm.OffsetResponses) int64 {
 // WaitCaughtUp polls until group has committed everything currently in topics,
 // or ctx ends. progress, if not nil, is called with the lag on each poll.
 func WaitCaughtUp(ctx context.Context, adm *kadm.Client, group string, every time.Duration, progress func(lag int64), topics ...string) error {
+	return WaitSettled(ctx, adm, nil, group, every, progress, topics...)
+}
+
+// WaitSettled is WaitCaughtUp for topics written with transactions. A
+// consumer commits the offset after the last record it read, but a
+// transaction ends with a commit marker that no consumer ever receives, so the
+// committed offset stays one (or more) behind the end. With reader (client
+// options to reach the cluster) set, a partition that still trails is read
+// from its committed offset, read_committed with control records kept: if
+// nothing but markers (and aborted data) lies before the end, it is caught up.
+func WaitSettled(ctx context.Context, adm *kadm.Client, reader []kgo.Opt, group string, every time.Duration, progress func(lag int64), topics ...string) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	// The end offsets are read once: records produced later are not waited
@@ -59,6 +71,11 @@ func WaitCaughtUp(ctx context.Context, adm *kadm.Client, group string, every tim
 			return fmt.Errorf("fetch committed offsets of group %s: %w", group, err)
 		}
 		lag := lagOf(ends, committed)
+		if lag > 0 && reader != nil {
+			if lag, err = settledLag(ctx, reader, ends, committed); err != nil {
+				return err
+			}
+		}
 		if progress != nil {
 			progress(lag)
 		}
@@ -92,4 +109,73 @@ func TopicLag(ctx context.Context, adm *kadm.Client, group string, topics ...str
 		out[t] = lagOf(kadm.ListedOffsets{t: ends[t]}, committed)
 	}
 	return out, nil
+}
+
+// settledLag is lagOf counting only partitions with a data record between the
+// committed offset and the end.
+func settledLag(ctx context.Context, reader []kgo.Opt, ends kadm.ListedOffsets, committed kadm.OffsetResponses) (int64, error) {
+	var lag int64
+	var err error
+	ends.Each(func(o kadm.ListedOffset) {
+		if err != nil {
+			return
+		}
+		have := int64(0)
+		if c, ok := committed.Lookup(o.Topic, o.Partition); ok && c.Err == nil && c.At >= 0 {
+			have = c.At
+		}
+		if have >= o.Offset {
+			return
+		}
+		var data bool
+		if data, err = dataBefore(ctx, reader, o.Topic, o.Partition, have, o.Offset); data {
+			lag += o.Offset - have
+		}
+	})
+	return lag, err
+}
+
+// dataBefore reports whether topic/p holds a committed data record in
+// [from, to).
+func dataBefore(ctx context.Context, reader []kgo.Opt, topic string, p int32, from, to int64) (bool, error) {
+	opts := append([]kgo.Opt{}, reader...)
+	opts = append(opts,
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {p: kgo.NewOffset().At(from)}}),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.KeepControlRecords(),
+	)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return false, fmt.Errorf("probe %s/%d: %w", topic, p, err)
+	}
+	defer cl.Close()
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		f := cl.PollFetches(pctx)
+		cancel()
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		if f.NumRecords() == 0 {
+			// Idle: nothing readable before the end (aborted data
+			// and markers only).
+			return false, nil
+		}
+		data, done := false, false
+		f.EachRecord(func(r *kgo.Record) {
+			if r.Offset >= to {
+				done = true
+				return
+			}
+			if !r.Attrs.IsControl() {
+				data, done = true, true
+			}
+			if r.Offset >= to-1 {
+				done = true
+			}
+		})
+		if data || done {
+			return data, nil
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -53,13 +54,9 @@ type restoreStats struct {
 func (r *Runner[S]) restore(ctx context.Context, p int32, upTo int64) (*store[S], restoreStats, error) {
 	st := &store[S]{keys: map[string]*entry[S]{}, dirty: map[string]struct{}{}, next: upTo, lastCP: time.Now()}
 	var stats restoreStats
-	ends, err := r.adm.ListCommittedOffsets(ctx, r.cfg.Changelog)
+	end, err := r.changelogEnd(ctx, p)
 	if err != nil {
-		return nil, stats, fmt.Errorf("step %s: list end of %s: %w", r.cfg.Name, r.cfg.Changelog, err)
-	}
-	end, ok := ends.Lookup(r.cfg.Changelog, p)
-	if !ok || end.Err != nil {
-		return nil, stats, fmt.Errorf("step %s: end of %s partition %d unknown (%v): does the changelog have as many partitions as %s?", r.cfg.Name, r.cfg.Changelog, p, end.Err, r.cfg.StateTopic)
+		return nil, stats, err
 	}
 	checkpoint := int64(-1)
 	future := false // a snapshot past upTo: the changelog is from another history
@@ -129,6 +126,34 @@ func (r *Runner[S]) restore(ctx context.Context, p int32, upTo int64) (*store[S]
 		return nil, stats, err
 	}
 	return st, stats, nil
+}
+
+// changelogEnd is the last stable offset of changelog partition p. A topic
+// created a moment ago may be unknown to the broker answering for a few
+// seconds, so a missing partition is retried before it is an error.
+func (r *Runner[S]) changelogEnd(ctx context.Context, p int32) (kadm.ListedOffset, error) {
+	var last error
+	for try := 0; try < 20; try++ {
+		ends, err := r.adm.ListCommittedOffsets(ctx, r.cfg.Changelog)
+		if err == nil {
+			end, ok := ends.Lookup(r.cfg.Changelog, p)
+			if ok && end.Err == nil {
+				return end, nil
+			}
+			err = end.Err
+			if err == nil {
+				err = errors.New("partition not listed")
+			}
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return kadm.ListedOffset{}, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	return kadm.ListedOffset{}, fmt.Errorf("step %s: end of %s partition %d unknown (%v): does the changelog exist with as many partitions as %s? (contrail topics creates it)",
+		r.cfg.Name, r.cfg.Changelog, p, last, r.cfg.StateTopic)
 }
 
 // read calls fn for each record (control records included, under

@@ -75,6 +75,15 @@ type Step[S any] interface {
 	DecodeState(b []byte) (*S, error)
 }
 
+// BatchEnder is implemented by steps that emit once per transaction rather
+// than per record, such as coalesced snapshots of what the batch changed.
+// EndBatch is called after the batch's last record and before the commit,
+// never during a restore replay. If the transaction then aborts, the step
+// must not carry what it collected over: EndBatch is where it resets.
+type BatchEnder interface {
+	EndBatch(c *Context) error
+}
+
 // Config describes one runner. Zero values of the tuning fields take the
 // documented defaults.
 type Config struct {
@@ -361,6 +370,9 @@ func (r *Runner[S]) batch(ctx context.Context, fetches kgo.Fetches) error {
 		}
 		procErr = r.snapshots(c, fp.Partition, st, start)
 	})
+	if be, ok := r.step.(BatchEnder); ok && procErr == nil {
+		procErr = be.EndBatch(c)
+	}
 	if procErr != nil {
 		r.abort(ctx)
 		return procErr
