@@ -159,7 +159,9 @@ func (s *FlightStep) Route(c *runtime.Context, r *kgo.Record) error {
 }
 
 // AppendState implements runtime.Step.
-func (s *FlightStep) AppendState(b []byte, st *flight.State) ([]byte, error) { return st.AppendBinary(b) }
+func (s *FlightStep) AppendState(b []byte, st *flight.State) ([]byte, error) {
+	return st.AppendBinary(b)
+}
 
 // DecodeState implements runtime.Step.
 func (s *FlightStep) DecodeState(b []byte) (*flight.State, error) {
