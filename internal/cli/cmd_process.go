@@ -44,12 +44,11 @@ type processSettings struct {
 
 func (p *processSettings) add(fs *flag.FlagSet) {
 	p.steps = []string{"track", "flight"}
-	p.groupPrefix = "contrail"
 	host, _ := os.Hostname()
 	p.instance = fmt.Sprintf("%s-%d", host, os.Getpid())
 	p.snapshotEvery, p.checkpointEvery = 100, 50_000
 	fs.Var(&listValue{l: &p.steps}, "steps", "processor steps to run: track, flight or both")
-	fs.StringVar(&p.groupPrefix, "process-group-prefix", p.groupPrefix, "consumer groups are <prefix>-track and <prefix>-flight")
+	fs.StringVar(&p.groupPrefix, "process-group-prefix", "", "consumer groups are <prefix>-track and <prefix>-flight (default: the topic prefix)")
 	fs.StringVar(&p.instance, "instance-id", p.instance, "unique id of this instance, part of its transactional ids")
 	fs.StringVar(&p.starsFile, "stars", "", "reference data: valid STARs per destination, one line per aerodrome (\"EGLL OCK1A BIG2B\"); empty disables the STAR rule's data (every STAR is unknown)")
 	fs.Var(intValue{&p.snapshotEvery, 1, 1 << 30}, "snapshot-every", "snapshot a key's state after this many applied records")
@@ -161,8 +160,8 @@ func startProcessors(ctx context.Context, g *errgroup.Group, k kafkaSettings, p 
 		case "flight":
 			cfg = topo.FlightConfig()
 		}
-		cfg.Group = p.groupPrefix + "-" + name
-		cfg.TransactionalID = fmt.Sprintf("%s-%s-%s", p.groupPrefix, name, p.instance)
+		cfg.Group = p.group(k, name)
+		cfg.TransactionalID = fmt.Sprintf("%s-%s", cfg.Group, p.instance)
 		cfg.ClientOpts, cfg.ReaderOpts = opts, ropts
 		cfg.SnapshotEvery, cfg.CheckpointEvery = p.snapshotEvery, p.checkpointEvery
 		cfg.Log = st.log.With("stage", "process")
@@ -199,6 +198,15 @@ func startProcessors(ctx context.Context, g *errgroup.Group, k kafkaSettings, p 
 		st.log.Info("processor step started", "step", name, "group", cfg.Group, "inputs", strings.Join(cfg.Inputs, ","))
 	}
 	return nil
+}
+
+// group is the consumer group of a step.
+func (p *processSettings) group(k kafkaSettings, step string) string {
+	prefix := p.groupPrefix
+	if prefix == "" {
+		prefix = k.prefix
+	}
+	return prefix + "-" + step
 }
 
 // processTopics are the topics whose consumption by the processor groups

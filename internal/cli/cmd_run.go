@@ -185,7 +185,7 @@ func waitPipeline(ctx context.Context, adm *kadm.Client, k kafkaSettings, p proc
 	for _, name := range []string{"track", "flight"} {
 		for _, run := range p.steps {
 			if run == name {
-				waits = append(waits, wait{p.groupPrefix + "-" + name, pt[name]})
+				waits = append(waits, wait{p.group(k, name), pt[name]})
 			}
 		}
 	}

@@ -16,19 +16,22 @@ import (
 
 const statusSynopsis = `Usage: contrail status [flags]
 
-Prints how far each stage is behind: the ClickHouse sink's consumer lag per
-topic (records not yet written) and, with --clickhouse, how fresh each feed's
-rows in raw_events are. --json prints the same as one JSON document.
-With --wait D it polls until the sink has caught up (lag 0) and exits 0, or
-exits 1 after D.`
+Prints how far each stage is behind: the consumer lag per topic of the
+processor steps (track, flight) and of the ClickHouse sink (records not yet
+processed or written) and, with --clickhouse, how fresh each feed's rows in
+raw_events are. --json prints the same as one JSON document. With --wait D
+it polls until every stage has caught up (lag 0) and exits 0, or exits 1
+after D.`
 
 // statusReport is the --json document.
 type statusReport struct {
-	Time      time.Time                  `json:"time"`
-	SinkGroup string                     `json:"sink_group"`
-	SinkLag   map[string]int64           `json:"sink_lag"`
-	TotalLag  int64                      `json:"total_lag"`
-	Freshness []clickhouse.FeedFreshness `json:"freshness,omitempty"`
+	Time      time.Time        `json:"time"`
+	SinkGroup string           `json:"sink_group"`
+	SinkLag   map[string]int64 `json:"sink_lag"`
+	// StageLag is the lag per topic of each processor step's group.
+	StageLag  map[string]map[string]int64 `json:"stage_lag"`
+	TotalLag  int64                       `json:"total_lag"`
+	Freshness []clickhouse.FeedFreshness  `json:"freshness,omitempty"`
 }
 
 func statusCmd(ctx context.Context, env Env, args []string) error {
@@ -36,6 +39,7 @@ func statusCmd(ctx context.Context, env Env, args []string) error {
 		o      obsSettings
 		k      kafkaSettings
 		c      chSettings
+		p      processSettings
 		group  = "contrail-sink"
 		fd     = append([]string(nil), topics.DefaultFeeds...)
 		asJSON bool
@@ -45,6 +49,7 @@ func statusCmd(ctx context.Context, env Env, args []string) error {
 	k.add(fs, "Kafka seed brokers, host:port[,host:port] (required)")
 	c.add(fs, "")
 	fs.StringVar(&group, "sink-group", group, "consumer group of the ClickHouse sink")
+	fs.StringVar(&p.groupPrefix, "process-group-prefix", "", "consumer groups of the processor steps are <prefix>-track and <prefix>-flight (default: the topic prefix)")
 	fs.Var(&listValue{l: &fd}, "feeds", "feeds whose raw topics the sink reads")
 	fs.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
 	fs.Var(durationValue{&wait}, "wait", "poll until the sink has caught up, for at most this long (0: report once)")
@@ -61,6 +66,10 @@ func statusCmd(ctx context.Context, env Env, args []string) error {
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
+	reader, err := kafka.Options(k.config(), "probe", log, nil)
+	if err != nil {
+		return &ConfigError{Err: err}
+	}
 	var conn *clickhouse.Conn
 	if c.addr != "" {
 		if conn, err = c.open(ctx, env, k.timeout, log); err != nil {
@@ -70,8 +79,18 @@ func statusCmd(ctx context.Context, env Env, args []string) error {
 	}
 	deadline := time.Now().Add(wait)
 	for {
-		rep := statusReport{Time: time.Now().UTC(), SinkGroup: group}
-		if rep.SinkLag, err = kafka.TopicLag(ctx, adm, group, sinkTopics(k, fd)...); err != nil {
+		rep := statusReport{Time: time.Now().UTC(), SinkGroup: group, StageLag: map[string]map[string]int64{}}
+		for step, ts := range processTopics(k, fd) {
+			lag, err := kafka.TopicLag(ctx, adm, reader, p.group(k, step), ts...)
+			if err != nil {
+				return err
+			}
+			rep.StageLag[step] = lag
+			for _, l := range lag {
+				rep.TotalLag += l
+			}
+		}
+		if rep.SinkLag, err = kafka.TopicLag(ctx, adm, reader, group, sinkTopics(k, fd)...); err != nil {
 			return err
 		}
 		for _, l := range rep.SinkLag {
@@ -85,7 +104,7 @@ func statusCmd(ctx context.Context, env Env, args []string) error {
 		if wait == 0 || rep.TotalLag == 0 || !time.Now().Before(deadline) {
 			printStatus(env, rep, asJSON)
 			if wait > 0 && rep.TotalLag > 0 {
-				return fmt.Errorf("sink group %s still %d records behind after --wait %s", group, rep.TotalLag, wait)
+				return fmt.Errorf("stages still %d records behind after --wait %s (see the lag per stage above)", rep.TotalLag, wait)
 			}
 			return nil
 		}
@@ -108,7 +127,18 @@ func printStatus(env Env, rep statusReport, asJSON bool) {
 		names = append(names, t)
 	}
 	sort.Strings(names)
-	fmt.Fprintf(env.Stdout, "sink (group %s): %d records behind\n", rep.SinkGroup, rep.TotalLag)
+	for _, step := range []string{"track", "flight"} {
+		var sum int64
+		for _, l := range rep.StageLag[step] {
+			sum += l
+		}
+		fmt.Fprintf(env.Stdout, "process %s: %d records behind\n", step, sum)
+	}
+	var sink int64
+	for _, l := range rep.SinkLag {
+		sink += l
+	}
+	fmt.Fprintf(env.Stdout, "sink (group %s): %d records behind\n", rep.SinkGroup, sink)
 	for _, t := range names {
 		fmt.Fprintf(env.Stdout, "  %-32s lag %d\n", t, rep.SinkLag[t])
 	}

@@ -207,7 +207,7 @@ func TestIntegrationTopicsIdempotent(t *testing.T) {
 		t.Fatalf("first run: exit %d\n%s%s", code, out, errs)
 	}
 	code, out, errs = contrail(t, args...)
-	if code != 0 || !strings.Contains(out, "0 created, 11 ok, 0 drifted") {
+	if code != 0 || !strings.Contains(out, "0 created, 15 ok, 0 drifted") {
 		t.Fatalf("second run: exit %d\n%s%s", code, out, errs)
 	}
 	code, out, _ = contrail(t, append(args, "--partitions", "5")...)

@@ -134,11 +134,11 @@ func TestMainMigratePrint(t *testing.T) {
 		wantDB      string
 		wantOneStmt int
 	}{
-		{"default is legacy", []string{"migrate", "--print"}, nil, false, "contrail", 2},
-		{"legacy", []string{"migrate", "--print", "--dialect", "legacy"}, nil, false, "contrail", 2},
-		{"modern", []string{"migrate", "--print", "--dialect", "modern"}, nil, true, "contrail", 2},
-		{"dialect from env", []string{"migrate", "--print"}, map[string]string{"CONTRAIL_DIALECT": "modern"}, true, "contrail", 2},
-		{"database from flag", []string{"migrate", "--print", "--clickhouse-database", "atm"}, nil, false, "atm", 2},
+		{"default is legacy", []string{"migrate", "--print"}, nil, false, "contrail", 11},
+		{"legacy", []string{"migrate", "--print", "--dialect", "legacy"}, nil, false, "contrail", 11},
+		{"modern", []string{"migrate", "--print", "--dialect", "modern"}, nil, true, "contrail", 11},
+		{"dialect from env", []string{"migrate", "--print"}, map[string]string{"CONTRAIL_DIALECT": "modern"}, true, "contrail", 11},
+		{"database from flag", []string{"migrate", "--print", "--clickhouse-database", "atm"}, nil, false, "atm", 11},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,8 +169,9 @@ var (
 		"kafka-sasl-mechanism", "kafka-sasl-user", "kafka-sasl-password-file", "schema-registry"}
 	clickhouseFlags = []string{"clickhouse", "clickhouse-database", "clickhouse-user", "clickhouse-password-file",
 		"clickhouse-tls", "clickhouse-ca-file", "clickhouse-tls-server-name", "clickhouse-tls-insecure-skip-verify"}
-	sinkFlags  = []string{"sink-group", "batch-rows", "flush-interval"}
-	topicFlags = []string{"feeds", "partitions", "replication-factor", "raw-retention", "ingest-retention"}
+	sinkFlags    = []string{"sink-group", "batch-rows", "flush-interval"}
+	processFlags = []string{"steps", "process-group-prefix", "instance-id", "stars", "snapshot-every", "checkpoint-every"}
+	topicFlags   = []string{"feeds", "partitions", "replication-factor", "raw-retention", "ingest-retention"}
 )
 
 func flags(groups ...[]string) []string {
@@ -192,7 +193,7 @@ func TestMainHelp(t *testing.T) {
 		args  []string
 		flags []string
 	}{
-		{[]string{"run"}, flags(commonFlags, []string{"listen"}, kafkaFlags, clickhouseFlags, sinkFlags, topicFlags,
+		{[]string{"run"}, flags(commonFlags, []string{"listen"}, kafkaFlags, clickhouseFlags, sinkFlags, topicFlags, processFlags,
 			[]string{"input", "once", "data-dir", "embedded-port", "timezone"})},
 		{[]string{"ingest", "file"}, flags(commonFlags, []string{"listen"}, kafkaFlags, []string{"feed", "timezone", "speed", "format"})},
 		{[]string{"ingest", "tcp"}, flags(commonFlags, []string{"listen"}, kafkaFlags, []string{"feed", "timezone",
@@ -202,10 +203,11 @@ func TestMainHelp(t *testing.T) {
 		{[]string{"ingest", "http"}, flags(commonFlags, []string{"listen"}, kafkaFlags, []string{"timezone",
 			"http-addr", "feeds", "http-max-body", "http-max-inflight", "http-ack-timeout", "http-token-file"})},
 		{[]string{"ingest", "kafka"}, flags(commonFlags, []string{"listen"}, kafkaFlags, []string{"feed", "timezone", "landing-group", "max-poll"})},
+		{[]string{"process"}, flags(commonFlags, []string{"listen"}, kafkaFlags, processFlags, []string{"feeds"})},
 		{[]string{"sink"}, flags(commonFlags, []string{"listen"}, kafkaFlags, clickhouseFlags, sinkFlags, []string{"feeds"})},
 		{[]string{"topics"}, flags(commonFlags, kafkaFlags, topicFlags)},
 		{[]string{"migrate"}, flags(commonFlags, clickhouseFlags, []string{"print", "dialect", "connect-timeout"})},
-		{[]string{"status"}, flags(commonFlags, kafkaFlags, clickhouseFlags, []string{"sink-group", "feeds", "json", "wait"})},
+		{[]string{"status"}, flags(commonFlags, kafkaFlags, clickhouseFlags, []string{"sink-group", "process-group-prefix", "feeds", "json", "wait"})},
 		{[]string{"simulate"}, flags(commonFlags, []string{"seed", "flights", "start", "duration", "plan-format", "disorder", "duplicates", "late", "garbage", "out"})},
 		{[]string{"version"}, commonFlags},
 	}

@@ -92,7 +92,10 @@ func WaitSettled(ctx context.Context, adm *kadm.Client, reader []kgo.Opt, group 
 
 // TopicLag is how far group trails the end of each of topics right now, in
 // records, summed over each topic's partitions.
-func TopicLag(ctx context.Context, adm *kadm.Client, group string, topics ...string) (map[string]int64, error) {
+//
+// reader, when not nil, reaches the cluster to tell trailing transaction
+// markers from unread records (see WaitSettled).
+func TopicLag(ctx context.Context, adm *kadm.Client, reader []kgo.Opt, group string, topics ...string) (map[string]int64, error) {
 	ends, err := adm.ListEndOffsets(ctx, topics...)
 	if err == nil {
 		err = ends.Error()
@@ -106,7 +109,13 @@ func TopicLag(ctx context.Context, adm *kadm.Client, group string, topics ...str
 	}
 	out := make(map[string]int64, len(topics))
 	for _, t := range topics {
-		out[t] = lagOf(kadm.ListedOffsets{t: ends[t]}, committed)
+		lo := kadm.ListedOffsets{t: ends[t]}
+		out[t] = lagOf(lo, committed)
+		if out[t] > 0 && reader != nil {
+			if out[t], err = settledLag(ctx, reader, lo, committed); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return out, nil
 }
