@@ -15,9 +15,15 @@ Consumes the raw topics of every feed and the rejected topic and writes them
 into the ClickHouse table raw_events, in large batches flushed by size and
 time. Offsets are committed only after ClickHouse acknowledged the insert.
 Run 'contrail migrate' first. Stops gracefully on SIGTERM (flush, commit,
-leave the group).`
+leave the group).
+
+'contrail sink rebuild' rebuilds the tables from the log and swaps them in
+(see 'contrail sink rebuild --help').`
 
 func sinkCmd(ctx context.Context, env Env, args []string) error {
+	if len(args) > 0 && args[0] == "rebuild" {
+		return sinkRebuildCmd(ctx, env, args[1:])
+	}
 	var (
 		o  obsSettings
 		k  kafkaSettings
