@@ -33,6 +33,7 @@ func commands() []command {
 		{"sink", "write the raw, rejected, event, state and outcome topics into ClickHouse", sinkCmd},
 		{"topics", "create or check the Kafka topics (idempotent)", topicsCmd},
 		{"migrate", "create or upgrade the ClickHouse tables (idempotent)", migrateCmd},
+		{"replay", "re-derive events and state from the raw log into a new topic prefix (--reprocess)", replayCmd},
 		{"state", "rebuild one flight's state at a time from the domain-event log (--gufi, --at; --callsign lists GUFIs)", stateCmd},
 		{"status", "print the sink's lag and the views' freshness (--wait until caught up)", statusCmd},
 		{"simulate", "write deterministic synthetic traffic and its ground truth to files", simulateCmd},

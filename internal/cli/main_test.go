@@ -206,6 +206,7 @@ func TestMainHelp(t *testing.T) {
 		{[]string{"process"}, flags(commonFlags, []string{"listen"}, kafkaFlags, processFlags, []string{"feeds"})},
 		{[]string{"sink"}, flags(commonFlags, []string{"listen"}, kafkaFlags, clickhouseFlags, sinkFlags, []string{"feeds"})},
 		{[]string{"sink", "rebuild"}, flags(commonFlags, kafkaFlags, clickhouseFlags, sinkFlags, []string{"feeds", "force", "drop-old", "progress-every"})},
+		{[]string{"replay"}, flags(commonFlags, []string{"listen"}, kafkaFlags, processFlags, topicFlags, []string{"reprocess", "to-prefix", "progress-every"})},
 		{[]string{"state"}, flags(commonFlags, kafkaFlags, []string{"gufi", "callsign", "at", "json"})},
 		{[]string{"topics"}, flags(commonFlags, kafkaFlags, topicFlags)},
 		{[]string{"migrate"}, flags(commonFlags, clickhouseFlags, []string{"print", "dialect", "connect-timeout"})},
