@@ -37,6 +37,7 @@ type processSettings struct {
 	steps           []string
 	groupPrefix     string
 	instance        string
+	static          bool // --instance-id given: a stable identity, so static membership
 	starsFile       string
 	snapshotEvery   int
 	checkpointEvery int
@@ -49,7 +50,7 @@ func (p *processSettings) add(fs *flag.FlagSet) {
 	p.snapshotEvery, p.checkpointEvery = 100, 50_000
 	fs.Var(&listValue{l: &p.steps}, "steps", "processor steps to run: track, flight or both")
 	fs.StringVar(&p.groupPrefix, "process-group-prefix", "", "consumer groups are <prefix>-track and <prefix>-flight (default: the topic prefix)")
-	fs.StringVar(&p.instance, "instance-id", p.instance, "unique id of this instance, part of its transactional ids")
+	fs.Var(staticIDValue{&p.instance, &p.static}, "instance-id", "unique, stable id of this instance (e.g. the pod name): part of its transactional ids and, when set, its static group membership, so a restarted instance resumes at once (default: host name and process id)")
 	fs.StringVar(&p.starsFile, "stars", "", "reference data: valid STARs per destination, one line per aerodrome (\"EGLL OCK1A BIG2B\"); empty disables the STAR rule's data (every STAR is unknown)")
 	fs.Var(intValue{&p.snapshotEvery, 1, 1 << 30}, "snapshot-every", "snapshot a key's state after this many applied records")
 	fs.Var(intValue{&p.checkpointEvery, 1, 1 << 30}, "checkpoint-every", "checkpoint a partition's state after this many records (bounds restore time)")
@@ -162,6 +163,9 @@ func startProcessors(ctx context.Context, g *errgroup.Group, k kafkaSettings, p 
 		}
 		cfg.Group = p.group(k, name)
 		cfg.TransactionalID = fmt.Sprintf("%s-%s", cfg.Group, p.instance)
+		if p.static {
+			cfg.InstanceID = cfg.TransactionalID
+		}
 		cfg.ClientOpts, cfg.ReaderOpts = opts, ropts
 		cfg.SnapshotEvery, cfg.CheckpointEvery = p.snapshotEvery, p.checkpointEvery
 		cfg.Log = st.log.With("stage", "process")
@@ -218,4 +222,26 @@ func processTopics(k kafkaSettings, feeds []string) map[string][]string {
 		trackIn = append(trackIn, n.Raw(f))
 	}
 	return map[string][]string{"track": trackIn, "flight": {n.FlightInput()}}
+}
+
+// staticIDValue is the --instance-id flag: setting it also records that the
+// id is stable.
+type staticIDValue struct {
+	s      *string
+	static *bool
+}
+
+func (v staticIDValue) String() string {
+	if v.s == nil {
+		return ""
+	}
+	return *v.s
+}
+
+func (v staticIDValue) Set(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return fmt.Errorf("empty instance id")
+	}
+	*v.s, *v.static = s, true
+	return nil
 }

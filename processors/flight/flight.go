@@ -541,7 +541,13 @@ func (s *Step) trackFlight(st *State, t int64, at Stamp) int {
 	var bestEOBT int64
 	for i := range st.Flights {
 		f := &st.Flights[i]
-		if f.TrackFirst != 0 || f.Cancelled || f.landing() != 0 || f.Plan.EOBT.IsZero() {
+		if f.TrackFirst != 0 || f.Cancelled || f.Plan.EOBT.IsZero() {
+			continue
+		}
+		// A plan already closed by an arrival message still takes the
+		// positions flown before it landed: arrival order must not decide
+		// whether a track joins its plan.
+		if l := f.landing(); l != 0 && t > l+gap {
 			continue
 		}
 		e := f.Plan.EOBT.UnixNano()

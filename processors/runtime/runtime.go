@@ -92,6 +92,11 @@ type Config struct {
 	// Group is the consumer group; TransactionalID the producer's
 	// transactional id, unique per running instance.
 	Group, TransactionalID string
+	// InstanceID, when set, makes the runner a static group member
+	// (KIP-345): restarted with the same id after a crash, it gets its
+	// partitions back at once instead of after the session timeout. Two
+	// running instances must never share one.
+	InstanceID string
 	// Inputs are every topic consumed; StateTopic, one of them, is the one
 	// whose partitions own state ("" for a stateless runner).
 	Inputs     []string
@@ -254,6 +259,9 @@ func New[S any](cfg Config, step Step[S], adm *kadm.Client) (*Runner[S], error) 
 		kgo.OnPartitionsRevoked(r.lose),
 		kgo.OnPartitionsLost(r.lose),
 	)
+	if cfg.InstanceID != "" {
+		opts = append(opts, kgo.InstanceID(cfg.InstanceID))
+	}
 	sess, err := kgo.NewGroupTransactSession(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("create transactional session for step %s: %w", cfg.Name, err)

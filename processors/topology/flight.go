@@ -2,6 +2,7 @@ package topology
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -46,7 +47,36 @@ func (t *Topology) FlightStep(cfg flight.Config) (*FlightStep, error) {
 
 // input decodes one flights.input record. A record it cannot read is
 // rejected (with its reason) and yields ok=false.
-func (s *FlightStep) input(c *runtime.Context, r *kgo.Record) (in flight.Input, env *schemas.Envelope, ok bool) {
+func (s *FlightStep) input(c *runtime.Context, r *kgo.Record) (flight.Input, *schemas.Envelope, bool) {
+	in, env, err := DecodeFlightInput(s.t.codec, r)
+	if err == nil {
+		return in, env, true
+	}
+	var ie *InputError
+	if errors.As(err, &ie) {
+		s.reject(c, r, ie.Feed, ie.Code, err.Error())
+		if ie.Env != nil {
+			s.outcome(c, ie.Env, schemas.OutcomeInvalid, ie.Code, 0, "")
+		}
+	}
+	return in, nil, false
+}
+
+// InputError says why a flights.input record cannot be read: Code is the
+// machine-readable reason, Env the envelope when it decoded.
+type InputError struct {
+	Code, Feed string
+	Env        *schemas.Envelope
+	Err        error
+}
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// DecodeFlightInput reads one record of the flight step's input topic into
+// the core's Input, with the envelope it came from (for track evidence, a
+// stand-in with its id, feed and time). Errors are *InputError.
+func DecodeFlightInput(codec *schemas.Codec, r *kgo.Record) (flight.Input, *schemas.Envelope, error) {
 	ctx := context.Background()
 	kind := ""
 	for _, h := range r.Headers {
@@ -57,31 +87,29 @@ func (s *FlightStep) input(c *runtime.Context, r *kgo.Record) (in flight.Input, 
 	switch kind {
 	case KindTrack:
 		var te schemas.TrackEvent
-		if err := s.t.codec.Decode(ctx, r.Value, &te); err != nil {
-			s.reject(c, r, "sbs", "processor.undecodable", fmt.Sprintf("flight step: track event %s/%d@%d: %v", r.Topic, r.Partition, r.Offset, err))
-			return in, nil, false
+		if err := codec.Decode(ctx, r.Value, &te); err != nil {
+			return flight.Input{}, nil, &InputError{Code: "processor.undecodable", Feed: "sbs",
+				Err: fmt.Errorf("flight step: track event %s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err)}
 		}
-		env = &schemas.Envelope{ID: te.EventID, Feed: "sbs", ProducerTS: te.TS}
+		env := &schemas.Envelope{ID: te.EventID, Feed: "sbs", ProducerTS: te.TS}
 		return flight.Input{EventID: te.EventID, Feed: "sbs", TS: te.TS, Track: &flight.TrackMsg{
 			ICAO24: te.ICAO24, Callsign: te.Callsign, Position: te.Position, Squawk: te.Squawk, OnGround: te.OnGround, Revoked: te.Revoked,
-		}}, env, true
+		}}, env, nil
 	case KindEnvelope:
-		env = &schemas.Envelope{}
-		if err := s.t.codec.Decode(ctx, r.Value, env); err != nil {
-			s.reject(c, r, "", "processor.undecodable", fmt.Sprintf("flight step: envelope %s/%d@%d: %v", r.Topic, r.Partition, r.Offset, err))
-			return in, nil, false
+		env := &schemas.Envelope{}
+		if err := codec.Decode(ctx, r.Value, env); err != nil {
+			return flight.Input{}, nil, &InputError{Code: "processor.undecodable",
+				Err: fmt.Errorf("flight step: envelope %s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err)}
 		}
 		in, err := flight.FromEnvelope(env)
 		if err != nil {
-			s.reject(c, r, env.Feed, "flight.unreadable", fmt.Sprintf("flight step: %s record %s: %v", env.Feed, env.ID, err))
-			s.outcome(c, env, schemas.OutcomeInvalid, "flight.unreadable", 0, "")
-			return in, nil, false
+			return in, nil, &InputError{Code: "flight.unreadable", Feed: env.Feed, Env: env,
+				Err: fmt.Errorf("flight step: %s record %s: %w", env.Feed, env.ID, err)}
 		}
-		return in, env, true
+		return in, env, nil
 	}
-	s.reject(c, r, "", "processor.unknown_kind", fmt.Sprintf("flight step: record %s/%d@%d has %s header %q, want %q or %q",
-		r.Topic, r.Partition, r.Offset, KindHeader, kind, KindTrack, KindEnvelope))
-	return in, nil, false
+	return flight.Input{}, nil, &InputError{Code: "processor.unknown_kind", Err: fmt.Errorf("flight step: record %s/%d@%d has %s header %q, want %q or %q",
+		r.Topic, r.Partition, r.Offset, KindHeader, kind, KindTrack, KindEnvelope)}
 }
 
 func (s *FlightStep) reject(c *runtime.Context, r *kgo.Record, feed, code, reason string) {
