@@ -29,6 +29,13 @@ func (st *State) AppendBinary(b []byte) ([]byte, error) {
 	for i := range st.Flights {
 		w.flight(&st.Flights[i])
 	}
+	w.uint(uint64(len(st.Pending)))
+	for i := range st.Pending {
+		e := &st.Pending[i]
+		w.stamp(e.Stamp)
+		w.str(e.Feed)
+		w.msg(&e.Msg)
+	}
 	return w.b, nil
 }
 
@@ -53,6 +60,15 @@ func (st *State) UnmarshalBinary(b []byte) error {
 		s.Flights = make([]Flight, n)
 		for i := range s.Flights {
 			r.flight(&s.Flights[i])
+		}
+	}
+	if n := r.count(12); n > 0 {
+		s.Pending = make([]PlanEntry, n)
+		for i := range s.Pending {
+			e := &s.Pending[i]
+			e.Stamp = r.stamp()
+			e.Feed = r.str()
+			r.msg(&e.Msg)
 		}
 	}
 	if r.err != nil {

@@ -12,8 +12,14 @@
 // by ADEP and ADES with the nearest EOBT of any message of the flight within
 // Config.PlanMatch (a DLA carries the revised EOBT; DEP and ARR carry actual
 // times instead and match the latest EOBT before them). A plan that matches
-// no flight attaches to a track-only flight whose first position lies in
-// its window (EOBT-Before .. EOBT+After), else starts a flight. Track
+// no flight attaches to a flight no filing names yet (track-only) whose
+// first evidence lies in its window (EOBT-Before .. EOBT+After), an ARR to
+// the unfiled track its arrival time ends; else a filing (IFPL, FPL) starts
+// a flight, and any other message (DEP, ARR, CHG, DLA, CNL arriving before
+// its filing) is held in State.Pending (OutcomeBuffered) and applied as
+// soon as its flight exists. A held message founds a flight only when it is
+// older than Config.Retention behind the newest input or the buffer
+// (Config.MaxPending) overflows. Track
 // evidence joins the flight whose track segment (first to last track
 // evidence, departure and landing included) is within Config.LegGap of it,
 // unless that flight landed more than LegGap before; else a plan flight
@@ -51,13 +57,17 @@
 //     squawk and emergency episodes, and the position history (the set of
 //     PositionReported minus revoked positions) are the same for any arrival
 //     order of the same evidence, given the same partition into flights.
-//   - The partition into flights is the same for any order in which no
-//     input arrives more than a lateness horizon late, where the horizon is
-//     shorter than LegGap minus the spacing of track evidence, and plans
-//     arrive before the legs after them start. The property test checks
-//     this with 50 deliveries, each input up to 10 minutes late, of a
-//     simulated day. Beyond it, a leg's track can split into two flights or
-//     attach to the wrong plan; neither is ever repaired by a merge.
+//   - The partition into flights is the same for any order of the plan
+//     messages (they may arrive all before, all after, or shuffled through
+//     the surveillance, DEP and ARR before their filing included) as long as
+//     track evidence arrives no more than a lateness horizon late, where the
+//     horizon is shorter than LegGap minus the spacing of track evidence.
+//     TestPermutationsConverge checks 50 deliveries of a simulated day with
+//     every input up to 10 minutes late; TestFeedOrderConverges the plan
+//     feed before, after, and 50 times shuffled through surveillance that
+//     is up to 10 minutes late. Beyond the horizon, a leg's track seen in
+//     pieces hours apart can split into two flights or attach to the wrong
+//     plan; neither is ever repaired by a merge.
 //   - Emergency episodes are exact for squawks at most Config.Horizon late.
 //   - GUFI values: see above. Tests compare flights with GUFIs normalised.
 //   - Duplicates: plan messages are recognised exactly; track and alert

@@ -199,6 +199,12 @@ type State struct {
 	Callsign string
 	MaxTS    int64 // newest producer timestamp of any input (Unix ns)
 	Flights  []Flight
+	// Pending holds plan messages that name no known flight and cannot
+	// start one (DEP, ARR, CHG, DLA, CNL before their filing), sorted by
+	// Stamp, at most Config.MaxPending: each is applied as soon as a flight
+	// it matches exists, so a message does not found a flight of its own
+	// because it arrived before the plan.
+	Pending []PlanEntry
 }
 
 // Stars is reference data: the valid STARs per destination aerodrome.
@@ -242,6 +248,11 @@ type Config struct {
 	// RecentSize is how many recent track/alert stamps are kept per flight
 	// to recognise duplicates. Default 8.
 	RecentSize int
+	// MaxPending bounds the plan messages held because they name no known
+	// flight yet (State.Pending). When it overflows, or a held message is
+	// older than Retention behind the newest input, the message founds a
+	// flight of its own. Default 16.
+	MaxPending int
 }
 
 // ErrConfig is wrapped by New for a contradictory configuration.
@@ -273,6 +284,9 @@ func (c Config) withDefaults() Config {
 	if c.RecentSize == 0 {
 		c.RecentSize = 8
 	}
+	if c.MaxPending == 0 {
+		c.MaxPending = 16
+	}
 	return c
 }
 
@@ -295,6 +309,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: MaxPlanMessages %d, want >= 1", ErrConfig, c.MaxPlanMessages)
 	case c.RecentSize < 1:
 		return fmt.Errorf("%w: RecentSize %d, want >= 1", ErrConfig, c.RecentSize)
+	case c.MaxPending < 1:
+		return fmt.Errorf("%w: MaxPending %d, want >= 1", ErrConfig, c.MaxPending)
 	case c.LandingTolerance >= c.LegGap:
 		return fmt.Errorf("%w: LandingTolerance %v must be shorter than LegGap %v", ErrConfig, c.LandingTolerance, c.LegGap)
 	}
@@ -330,6 +346,7 @@ const (
 // Reasons of OutcomeInvalid.
 const (
 	ReasonNoFlight    = "flight.no_flight"     // an alert or amendment names no known flight
+	ReasonNoFlightYet = "flight.no_flight_yet" // a plan message held until its filing arrives (OutcomeBuffered)
 	ReasonBadInput    = "flight.bad_input"     // not exactly one of Plan, Track, Alert; no id or timestamp
 	ReasonNoCallsign  = "flight.no_callsign"   // the input names no callsign
 	ReasonCoordinates = "flight.coordinates"   // position outside -90..90, -180..180
@@ -372,6 +389,9 @@ func (s *Step) Apply(st State, in Input, out []schemas.DomainEvent) (State, []sc
 		out = s.applyTrack(&st, &in, at, out, &res)
 	default:
 		out = s.applyAlert(&st, &in, at, out, &res)
+	}
+	if len(st.Pending) > 0 {
+		out = s.drain(&st, out)
 	}
 	s.evict(&st)
 	return st, out, res, nil

@@ -101,13 +101,19 @@ func (s *Step) matchPlan(st *State, m *PlanMsg, t int64) int {
 	return best
 }
 
-// attachTrackOnly finds a flight with track evidence and no plan whose
-// first position lies in the window of a plan with EOBT e: a plan arriving
-// after the track attaches to it and keeps its GUFI.
+// attachTrackOnly finds a flight no filing names yet (one founded by track
+// evidence, or by a DEP or ARR held too long) whose first evidence lies in
+// the window of a plan with EOBT e: a plan arriving after the track attaches
+// to it and keeps its GUFI. The first evidence is the first position, else
+// the actual departure or arrival time. Messages without EOBT go by ATD,
+// and an ARR by arrivedTrackOnly.
 func (s *Step) attachTrackOnly(st *State, m *PlanMsg) int {
 	ref := m.EOBT
 	if ref.IsZero() {
 		ref = m.ATD
+	}
+	if ref.IsZero() && !m.ATA.IsZero() {
+		return s.arrivedTrackOnly(st, m)
 	}
 	if ref.IsZero() {
 		return -1
@@ -116,17 +122,39 @@ func (s *Step) attachTrackOnly(st *State, m *PlanMsg) int {
 	best, bestDist := -1, int64(math.MaxInt64)
 	for i := range st.Flights {
 		f := &st.Flights[i]
-		if len(f.Plans) > 0 || f.Filed || f.TrackFirst == 0 || f.Cancelled {
+		if !unfiled(f, m) {
 			continue
 		}
-		if f.TrackFirst < e-int64(s.cfg.Before) || f.TrackFirst > e+int64(s.cfg.After) {
+		first := f.TrackFirst
+		if first == 0 {
+			first = f.ATD
+		}
+		if first == 0 {
+			first = f.ATA
+		}
+		if first == 0 || first < e-int64(s.cfg.Before) || first > e+int64(s.cfg.After) {
 			continue
 		}
-		if d := max(f.TrackFirst-e, e-f.TrackFirst); d < bestDist {
+		if d := max(first-e, e-first); d < bestDist {
 			best, bestDist = i, d
 		}
 	}
 	return best
+}
+
+// unfiled reports whether f is a flight no filing names yet that m does not
+// contradict (a departure or destination of its messages differing from m's).
+func unfiled(f *Flight, m *PlanMsg) bool {
+	if f.Filed || f.Cancelled {
+		return false
+	}
+	for i := range f.Plans {
+		p := &f.Plans[i].Msg
+		if (p.ADEP != "" && m.ADEP != "" && p.ADEP != m.ADEP) || (p.ADES != "" && m.ADES != "" && p.ADES != m.ADES) {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Step) applyPlan(st *State, in *Input, at Stamp, out []schemas.DomainEvent, res *Result) []schemas.DomainEvent {
@@ -139,9 +167,62 @@ func (s *Step) applyPlan(st *State, in *Input, at Stamp, out []schemas.DomainEve
 	if fi < 0 && m.GUFI == "" && m.ADEP != "" {
 		fi = s.attachTrackOnly(st, m)
 		if fi < 0 {
+			if m.Title != TitleIFPL {
+				s.hold(st, in, at)
+				res.Outcome, res.Reason = OutcomeBuffered, ReasonNoFlightYet
+				return out
+			}
 			fi = s.newFlight(st, planAnchor(m, at))
 		}
 	}
+	return s.applyPlanTo(st, fi, in, at, out, res)
+}
+
+// hold keeps a plan message that names no flight yet in st.Pending.
+func (s *Step) hold(st *State, in *Input, at Stamp) {
+	msg := *in.Plan
+	msg.EOBT, msg.ATD, msg.ATA = msg.EOBT.UTC(), msg.ATD.UTC(), msg.ATA.UTC()
+	e := PlanEntry{Stamp: at, Feed: in.Feed, Msg: msg}
+	i, found := slices.BinarySearchFunc(st.Pending, at, func(e PlanEntry, t Stamp) int { return e.Stamp.Compare(t) })
+	if !found {
+		st.Pending = slices.Insert(st.Pending, i, e)
+	}
+}
+
+// drain applies the held plan messages that now match a flight, and lets
+// those held too long (older than Retention behind the newest input, or
+// beyond MaxPending) found a flight of their own.
+func (s *Step) drain(st *State, out []schemas.DomainEvent) []schemas.DomainEvent {
+	cut := st.MaxTS - int64(s.cfg.Retention)
+	for i := 0; i < len(st.Pending); {
+		e := st.Pending[i]
+		m := &e.Msg
+		fi := s.matchPlan(st, m, e.Stamp.TS)
+		if fi < 0 {
+			fi = s.attachTrackOnly(st, m)
+		}
+		if fi < 0 && (e.Stamp.TS < cut || len(st.Pending) > s.cfg.MaxPending) {
+			fi = s.newFlight(st, planAnchor(m, e.Stamp))
+		}
+		if fi < 0 {
+			i++
+			continue
+		}
+		st.Pending = slices.Delete(st.Pending, i, i+1)
+		in := Input{EventID: e.Stamp.EventID, Feed: e.Feed, TS: time.Unix(0, e.Stamp.TS).UTC(), Plan: m}
+		var res Result
+		out = s.applyPlanTo(st, fi, &in, e.Stamp, out, &res)
+		i = 0 // a flight found or changed may match earlier held messages
+	}
+	if len(st.Pending) == 0 {
+		st.Pending = nil
+	}
+	return out
+}
+
+// applyPlanTo applies plan message in to flight fi.
+func (s *Step) applyPlanTo(st *State, fi int, in *Input, at Stamp, out []schemas.DomainEvent, res *Result) []schemas.DomainEvent {
+	m := in.Plan
 	if fi < 0 && m.ADEP == "" {
 		// An amendment without key (JSON route amendment by callsign).
 		fi = s.activeFlight(st, "", at.TS)
@@ -410,4 +491,25 @@ func (s *Step) planEvent(f *Flight, in *Input, e *PlanEntry, before, after PlanF
 		ev.FlightCancelled = &schemas.FlightCancelled{Reason: "CNL " + e.EventID}
 	}
 	return append(out, ev)
+}
+
+// arrivedTrackOnly finds the unfiled flight with track evidence whose track
+// segment an arrival at m.ATA ends: ATA within [TrackFirst, TrackLast +
+// LegGap], the nearest to TrackLast.
+func (s *Step) arrivedTrackOnly(st *State, m *PlanMsg) int {
+	ata := m.ATA.UnixNano()
+	best, bestDist := -1, int64(math.MaxInt64)
+	for i := range st.Flights {
+		f := &st.Flights[i]
+		if !unfiled(f, m) || f.TrackFirst == 0 {
+			continue
+		}
+		if ata < f.TrackFirst || ata > f.TrackLast+int64(s.cfg.LegGap) {
+			continue
+		}
+		if d := max(ata-f.TrackLast, f.TrackLast-ata); d < bestDist {
+			best, bestDist = i, d
+		}
+	}
+	return best
 }

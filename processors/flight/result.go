@@ -21,10 +21,14 @@ const (
 	// OutcomeInvariantViolated: a Given/When/Shall rule rejected the input
 	// (Result.Reason is the rule id, see docs/invariants.md).
 	OutcomeInvariantViolated
+	// OutcomeBuffered: a plan message that names no known flight and
+	// cannot found one (DEP, ARR, CHG, ... before the filing) is held until
+	// its flight appears (State.Pending).
+	OutcomeBuffered
 	numOutcomes
 )
 
-var outcomeNames = [numOutcomes]string{"applied", "stale", "duplicate", "invalid", "invariant_violated"}
+var outcomeNames = [numOutcomes]string{"applied", "stale", "duplicate", "invalid", "invariant_violated", "buffered"}
 
 func (o Outcome) String() string {
 	if o < numOutcomes {
