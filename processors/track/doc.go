@@ -22,7 +22,11 @@
 // Hence for any permutation of the same observations the final State and the
 // track history (every valid position, late ones included) are identical,
 // provided no position is more than Config.Horizon late and the pending
-// buffer does not overflow. Both exceptions are reported as Discarded.
+// buffer does not overflow. A position later than Horizon (but within
+// Config.LateLimit, and once the callsign is known) still enters the
+// history, recorded unjudged (PositionRecorded.Unjudged) since its
+// neighbours have left the window; anything else outside the promise is
+// reported as Discarded.
 //
 //	step, _ := track.New(track.Config{})
 //	var st track.State

@@ -28,6 +28,9 @@ type PositionRecorded struct {
 	Callsign string
 	Point    Point
 	EventID  string // the cause; differs from Point.EventID when released from the buffer
+	// Unjudged is true for a position more than Config.Horizon late:
+	// recorded for the history without a plausibility judgement.
+	Unjudged bool
 }
 
 // Buffered says a valid position was kept because the aircraft's callsign
@@ -72,7 +75,7 @@ type Discarded struct {
 // The reasons of Discarded.
 const (
 	ReasonBufferFull  = "buffer_full"   // oldest buffered position dropped
-	ReasonTooLate     = "too_late"      // position later than Config.Horizon
+	ReasonTooLate     = "too_late"      // position later than Config.LateLimit, or later than Horizon before the callsign is known
 	ReasonDuplicate   = "duplicate"     // same timestamp and event id seen
 	ReasonNoTrackData = "no_track_data" // line type or message carries nothing the step uses
 )

@@ -159,6 +159,14 @@ type Config struct {
 	// longer silence the aircraft may have flown anywhere plausible. The
 	// window keeps 2*Horizon of positions per aircraft. Default 60s.
 	Horizon time.Duration
+	// LateLimit is how late a position may arrive and still enter the
+	// track history. A position later than Horizon but within LateLimit
+	// is recorded without a plausibility judgement (its neighbours have
+	// left the window; it passed the range checks) and marked
+	// PositionRecorded.Unjudged; it does not change the current position.
+	// Later ones are Discarded{Reason: ReasonTooLate}. Default 1h; it is
+	// raised to Horizon when set lower.
+	LateLimit time.Duration
 	// MaxSpeed is the highest plausible ground speed in m/s, both as
 	// reported and as implied by two positions. Default 1000 (about Mach 3).
 	MaxSpeed float64
@@ -192,6 +200,10 @@ func (c Config) withDefaults() Config {
 	if c.Horizon == 0 {
 		c.Horizon = 60 * time.Second
 	}
+	if c.LateLimit == 0 {
+		c.LateLimit = time.Hour
+	}
+	c.LateLimit = max(c.LateLimit, c.Horizon)
 	if c.MaxSpeed == 0 {
 		c.MaxSpeed = 1000
 	}
@@ -360,7 +372,12 @@ func (s *Step) check(o *Observation) (reason, detail string) {
 // outcome is still independent of arrival order.
 func (s *Step) position(st *State, p Point, out []Output) ([]Output, bool) {
 	if st.MaxPositionTS != 0 && p.TS < st.MaxPositionTS-s.horizon {
-		return append(out, Discarded{ICAO: st.ICAO, EventID: p.EventID, TS: p.Time(), Reason: ReasonTooLate}), false
+		if p.TS < st.MaxPositionTS-int64(s.cfg.LateLimit) || st.Current.Callsign == "" {
+			return append(out, Discarded{ICAO: st.ICAO, EventID: p.EventID, TS: p.Time(), Reason: ReasonTooLate}), false
+		}
+		// History keeps late positions; with its neighbours gone from the
+		// window it cannot be judged, only recorded as such.
+		return append(out, PositionRecorded{ICAO: st.ICAO, Callsign: st.Current.Callsign, Point: p, EventID: p.EventID, Unjudged: true}), false
 	}
 	// In-order arrival, the common case, appends without searching.
 	i, found := len(st.Window), false

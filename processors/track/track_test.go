@@ -368,3 +368,21 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("defaults %+v", c)
 	}
 }
+
+// TestLatePositionsKeptInHistory: a position later than Horizon still
+// enters the history (unjudged, leaving the current position alone) while
+// within LateLimit, and is discarded beyond it.
+func TestLatePositionsKeptInHistory(t *testing.T) {
+	step := newStep(t, track.Config{Horizon: 10 * time.Second, LateLimit: 40 * time.Second})
+	st, outs := apply(t, step, track.State{}, ident("i", 1, "KLM1023"), pos("a", 60, 52, 4), pos("late", 30, 52, 4), pos("too-late", 10, 52, 4))
+	rec := find[track.PositionRecorded](outs[2])
+	if len(rec) != 1 || !rec[0].Unjudged || rec[0].Point.EventID != "late" || rec[0].Callsign != "KLM1023" {
+		t.Errorf("30 s late: %+v, want one unjudged PositionRecorded", outs[2])
+	}
+	if st.Current.Position.EventID != "a" {
+		t.Errorf("current position %s, want a: a late position must not move it", st.Current.Position.EventID)
+	}
+	if d := find[track.Discarded](outs[3]); len(d) != 1 || d[0].Reason != track.ReasonTooLate {
+		t.Errorf("50 s late: %+v, want Discarded too_late", outs[3])
+	}
+}
