@@ -14,6 +14,7 @@ import (
 	"github.com/contrail-atm/contrail/ingest"
 	"github.com/contrail-atm/contrail/internal/kafka"
 	"github.com/contrail-atm/contrail/internal/telemetry"
+	"github.com/contrail-atm/contrail/processors/runtime"
 	chsink "github.com/contrail-atm/contrail/sinks/clickhouse"
 )
 
@@ -21,9 +22,11 @@ import (
 // labels, taken from the code (the same constructors the stages call), so
 // that alerts and dashboard panels are checked against real names.
 
-// kafkaRoles are the roles the CLI builds Kafka clients for; each gets
-// kprom metrics under contrail_kafka_<role>_*.
-var kafkaRoles = []string{"ingest", "sink", "admin"}
+// kafkaRoles are the roles the CLI builds Kafka clients for with metrics;
+// each gets kprom metrics under contrail_kafka_<role>_*. The processor steps'
+// transactional sessions are process_<step> (internal/cli/cmd_process.go);
+// their restore readers have no metrics.
+var kafkaRoles = []string{"ingest", "sink", "admin", "process_track", "process_flight"}
 
 // targetLabels are added by Prometheus (and the scrape configs here) to
 // every series.
@@ -64,6 +67,7 @@ func buildMetricCatalog() (metricCatalog, error) {
 	rec := &descRecorder{}
 	ingest.NewMetrics(rec)
 	chsink.NewMetrics(rec)
+	runtime.NewMetrics(rec)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, role := range kafkaRoles {
 		// franz-go dials lazily: building the client registers its kprom
