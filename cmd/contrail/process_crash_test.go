@@ -209,6 +209,7 @@ func (s *processScenario) rederive(prefix string) (ids, flights []string) {
 		return int(a.Offset - b.Offset)
 	})
 	states := map[string]*flight.State{}
+	last := map[string]string{}
 	for _, r := range recs {
 		in, _, err := topology.DecodeFlightInput(codec, r)
 		if err != nil {
@@ -219,19 +220,25 @@ func (s *processScenario) rederive(prefix string) (ids, flights []string) {
 			st = &flight.State{}
 			states[string(r.Key)] = st
 		}
-		next, events, _, err := core.Apply(*st, in, nil)
+		next, events, res, err := core.Apply(*st, in, nil)
 		if err != nil {
 			s.t.Fatal(err)
 		}
 		*st = next
+		if fs, ok := st.Snapshot(res.GUFI); ok && res.GUFI != "" {
+			last[res.GUFI] = flightLine(&fs)
+		}
 		for _, e := range events {
 			ids = append(ids, e.EventID)
+			// Like the step, publish the state of every flight an event
+			// touched; evicted flights keep their last published state.
+			if fs, ok := st.Snapshot(e.GUFI); ok {
+				last[e.GUFI] = flightLine(&fs)
+			}
 		}
 	}
-	for _, st := range states {
-		for _, fs := range st.Snapshots() {
-			flights = append(flights, flightLine(&fs))
-		}
+	for _, l := range last {
+		flights = append(flights, l)
 	}
 	slices.Sort(ids)
 	slices.Sort(flights)

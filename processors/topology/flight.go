@@ -156,6 +156,11 @@ func (s *FlightStep) Process(c *runtime.Context, r *kgo.Record, st *flight.State
 			s.t.reject(c, r, in.Feed, "invariant."+v.Rule, fmt.Sprintf("flight %s: %s", e.GUFI, v.Detail))
 		}
 	}
+	if res.GUFI != "" {
+		// A flight's state can change without an event (a squawk change,
+		// a stale position's history): publish it too.
+		s.touched[res.GUFI] = touched{st: st, pos: pos}
+	}
 	s.outcome(c, env, res.Outcome.String(), res.Reason, res.Lateness, res.GUFI)
 	return st, nil
 }
