@@ -341,6 +341,10 @@ const (
 	RuleArrivalAfterDeparture = "arrival_after_departure"
 	RuleDepartedADEPFixed     = "departed_adep_fixed"
 	RuleNoCancelAfterDeparted = "no_cancel_after_departure"
+	// RulePositionPlausible withdraws a recorded position the track step
+	// judged implausible once a late neighbour arrived; the violation's
+	// rejected event id is the position's PositionReported event id.
+	RulePositionPlausible = "position-plausible"
 )
 
 // Reasons of OutcomeInvalid.
@@ -603,7 +607,11 @@ func (s *Step) applyTrack(st *State, in *Input, at Stamp, out []schemas.DomainEv
 		if f.Latest[AspectPosition] == at {
 			f.Position = schemas.Position{}
 		}
-		return out
+		// The history view drops it by its PositionReported event id.
+		reported := s.event(f, schemas.EventPositionReported, in, "").EventID
+		return append(out, s.violation(f, in, RulePositionPlausible,
+			fmt.Sprintf("Given the track of %s, when a later-arriving neighbour showed the position at %s implies more than the plausible ground speed, we shall withdraw it from the history (position event %s)",
+				tm.ICAO24, in.TS.UTC().Format(time.RFC3339Nano), reported), reported))
 	}
 	if s.seen(f, at) {
 		res.Outcome = OutcomeDuplicate

@@ -242,12 +242,22 @@ func TestConfigValidate(t *testing.T) {
 
 func TestRevokedPosition(t *testing.T) {
 	s := newStep(t, flight.Config{})
-	st, _ := run(t, s, flight.State{}, ifpl("p", 0), pos("a", 75, 48.3, 11.8))
+	st, first := run(t, s, flight.State{}, ifpl("p", 0), pos("a", 75, 48.3, 11.8))
+	var reported string
+	for _, e := range first[1].events {
+		if e.Type == schemas.EventPositionReported {
+			reported = e.EventID
+		}
+	}
 	rev := pos("a", 75, 48.3, 11.8)
 	rev.Track.Revoked = true
 	st, steps := run(t, s, st, rev)
-	if r := steps[0].res; !r.Revoked || r.GUFI == "" || len(steps[0].events) != 0 {
-		t.Errorf("revocation: %+v %v", r, steps[0].events)
+	if r := steps[0].res; !r.Revoked || r.GUFI == "" || len(steps[0].events) != 1 {
+		t.Fatalf("revocation: %+v %v", r, steps[0].events)
+	}
+	// The positions view drops the position by its PositionReported id.
+	if v := steps[0].events[0].InvariantViolated; v == nil || v.Rule != flight.RulePositionPlausible || v.RejectedEventID != reported || reported == "" {
+		t.Errorf("revocation event %+v, want %s naming position event %q", steps[0].events[0], flight.RulePositionPlausible, reported)
 	}
 	if fs := only(t, st); fs.LastPosition != nil {
 		t.Errorf("revoked position still current: %+v", fs.LastPosition)
