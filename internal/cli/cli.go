@@ -35,7 +35,7 @@ func commands() []command {
 		{"migrate", "create or upgrade the ClickHouse tables (idempotent)", migrateCmd},
 		{"replay", "re-derive events and state from the raw log into a new topic prefix (--reprocess)", replayCmd},
 		{"state", "rebuild one flight's state at a time from the domain-event log (--gufi, --at; --callsign lists GUFIs)", stateCmd},
-		{"status", "print the sink's lag and the views' freshness (--wait until caught up)", statusCmd},
+		{"status", "print each stage's lag (processors, sink) and the views' freshness (--wait until caught up)", statusCmd},
 		{"simulate", "write deterministic synthetic traffic and its ground truth to files", simulateCmd},
 		{"version", "print the version", versionCmd},
 	}

@@ -51,7 +51,7 @@ func (p *processSettings) add(fs *flag.FlagSet) {
 	fs.Var(&listValue{l: &p.steps}, "steps", "processor steps to run: track, flight or both")
 	fs.StringVar(&p.groupPrefix, "process-group-prefix", "", "consumer groups are <prefix>-track and <prefix>-flight (default: the topic prefix)")
 	fs.Var(staticIDValue{&p.instance, &p.static}, "instance-id", "unique, stable id of this instance (e.g. the pod name): part of its transactional ids and, when set, its static group membership, so a restarted instance resumes at once (default: host name and process id)")
-	fs.StringVar(&p.starsFile, "stars", "", "reference data: valid STARs per destination, one line per aerodrome (\"EGLL OCK1A BIG2B\"); empty disables the STAR rule's data (every STAR is unknown)")
+	fs.StringVar(&p.starsFile, "stars", "", "reference data: valid STARs per destination, one line per aerodrome (\"EGLL OCK1A BIG2B\"); without it a destination change must still carry a STAR, which cannot be checked")
 	fs.Var(intValue{&p.snapshotEvery, 1, 1 << 30}, "snapshot-every", "snapshot a key's state after this many applied records")
 	fs.Var(intValue{&p.checkpointEvery, 1, 1 << 30}, "checkpoint-every", "checkpoint a partition's state after this many records (bounds restore time)")
 }

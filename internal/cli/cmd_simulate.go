@@ -40,7 +40,7 @@ func simulateCmd(ctx context.Context, env Env, args []string) error {
 	fs.Var(fractionValue{&cfg.Duplicates}, "duplicates", "fraction of records delivered twice")
 	fs.Var(fractionValue{&cfg.Late}, "late", "fraction of records delivered late (5-20m; plans 1-3h)")
 	fs.Var(fractionValue{&cfg.Garbage}, "garbage", "malformed records injected per valid record")
-	fs.StringVar(&out, "out", "", "directory to write sbs.sbs, plans.adexp, plans.ats and truth.json into (created if missing; required)")
+	fs.StringVar(&out, "out", "", "directory to write sbs.sbs, plans.adexp, plans.ats (and plans.ats.jsonl, a recording with delivery times) and truth.json into (created if missing; required)")
 	if err := parse(fs, env, args); err != nil {
 		return err
 	}
@@ -86,6 +86,9 @@ func simulateCmd(ctx context.Context, env Env, args []string) error {
 		{"sbs.sbs", true, func(w io.Writer) error { return simulate.WriteSBS(w, sim.SBS) }, c.SBS},
 		{"plans.adexp", sim.ADEXP != nil, func(w io.Writer) error { return simulate.WritePlans(w, sim.ADEXP) }, c.ADEXP},
 		{"plans.ats", sim.ATS != nil, func(w io.Writer) error { return simulate.WritePlans(w, sim.ATS) }, c.ATS},
+		// ATS messages carry no time: the recording gives them their
+		// delivery time (ingest with --format jsonl).
+		{"plans.ats.jsonl", sim.ATS != nil, func(w io.Writer) error { return simulate.WriteRecording(w, sim.ATS) }, c.ATS},
 	}
 	for _, f := range files {
 		if !f.want {

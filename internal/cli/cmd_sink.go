@@ -11,9 +11,12 @@ import (
 
 const sinkSynopsis = `Usage: contrail sink [flags]
 
-Consumes the raw topics of every feed and the rejected topic and writes them
-into the ClickHouse table raw_events, in large batches flushed by size and
-time. Offsets are committed only after ClickHouse acknowledged the insert.
+Consumes the raw topics of every feed, the rejected topic, the domain events,
+the flight state and the processing outcomes, and writes them into the
+ClickHouse tables raw_events, rejected, flight_events and positions, flights
+and event_outcomes (the materialized views follow), in large batches flushed
+by size and time. Offsets are committed only after ClickHouse acknowledged
+every table's insert of a batch.
 Run 'contrail migrate' first. Stops gracefully on SIGTERM (flush, commit,
 leave the group).
 

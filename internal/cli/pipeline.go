@@ -44,7 +44,7 @@ func ingestFiles(ctx context.Context, cl *kgo.Client, k kafkaSettings, inputs []
 // replayOptions say how files are read: as the feed's own records or as
 // JSONL recordings, as fast as possible or paced.
 type replayOptions struct {
-	format string  // "raw" (default) or "jsonl"
+	format string  // "raw", "jsonl", or "" (by file name: *.jsonl is a recording)
 	speed  float64 // 0: as fast as possible; else recorded speed × speed
 }
 
@@ -55,7 +55,7 @@ type fileSource interface {
 }
 
 func openInput(in input, feed ingest.Feed, o replayOptions) (fileSource, error) {
-	if o.format == "jsonl" {
+	if o.format == "jsonl" || (o.format == "" && strings.HasSuffix(in.path, ".jsonl")) {
 		return ingest.OpenRecording(in.path)
 	}
 	return ingest.OpenFeedFile(in.path, feed)

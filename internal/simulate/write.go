@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"time"
+	"unicode/utf8"
 )
 
 // WriteSBS writes SBS records one per line with CRLF, as dump1090 serves them.
@@ -67,5 +69,33 @@ func WriteTruth(w io.Writer, t *Truth) error {
 		bw.Write(b)
 	}
 	bw.WriteString("]}\n")
+	return bw.Flush()
+}
+
+// WriteRecording writes records as a JSONL recording (one JSON object per
+// line: "received" = the delivery time, "raw" or, for bytes that are not
+// UTF-8, "raw_b64"), the format `contrail ingest file --format jsonl`
+// replays. Feeds whose messages carry no time of their own (ICAO ATS) then
+// get their delivery time as producer time instead of the time of ingest.
+func WriteRecording(w io.Writer, recs []Record) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	type line struct {
+		Received time.Time `json:"received"`
+		Raw      string    `json:"raw,omitempty"`
+		RawB64   []byte    `json:"raw_b64,omitempty"`
+	}
+	for _, r := range recs {
+		l := line{Received: r.Delivered.UTC()}
+		if utf8.ValidString(r.Raw) {
+			l.Raw = r.Raw
+		} else {
+			l.RawB64 = []byte(r.Raw)
+		}
+		if err := enc.Encode(l); err != nil {
+			return err
+		}
+	}
 	return bw.Flush()
 }

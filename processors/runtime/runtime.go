@@ -120,8 +120,9 @@ type Config struct {
 	// Log receives lifecycle messages; Metrics may be nil.
 	Log     *slog.Logger
 	Metrics *Metrics
-	// Health, if set, is told when the runner is restoring or failing
-	// (ok=false, with the reason) and when it is processing again.
+	// Health, if set, is told when the runner starts restoring a
+	// partition's state (ok=false, with the reason) and when it is
+	// processing again.
 	Health func(ok bool, reason string)
 }
 

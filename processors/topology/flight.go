@@ -54,9 +54,17 @@ func (s *FlightStep) input(c *runtime.Context, r *kgo.Record) (flight.Input, *sc
 	}
 	var ie *InputError
 	if errors.As(err, &ie) {
-		s.reject(c, r, ie.Feed, ie.Code, err.Error())
 		if ie.Env != nil {
-			s.outcome(c, ie.Env, schemas.OutcomeInvalid, ie.Code, 0, "")
+			// It passed ingest's syntax check, so it is no reject: the
+			// flight step just does not use it (a message type it does not
+			// read, a message naming no aircraft). The outcome says why.
+			verdict := schemas.OutcomeInvalid
+			if ie.Code == flight.CodeTitle {
+				verdict = schemas.OutcomeDiscarded
+			}
+			s.outcome(c, ie.Env, verdict, ie.Code, 0, "")
+		} else {
+			s.reject(c, r, ie.Feed, ie.Code, err.Error())
 		}
 	}
 	return in, nil, false
@@ -103,7 +111,12 @@ func DecodeFlightInput(codec *schemas.Codec, r *kgo.Record) (flight.Input, *sche
 		}
 		in, err := flight.FromEnvelope(env)
 		if err != nil {
-			return in, nil, &InputError{Code: "flight.unreadable", Feed: env.Feed, Env: env,
+			code := "flight.unreadable"
+			var pe *flight.ParseError
+			if errors.As(err, &pe) {
+				code = pe.Code
+			}
+			return in, nil, &InputError{Code: code, Feed: env.Feed, Env: env,
 				Err: fmt.Errorf("flight step: %s record %s: %w", env.Feed, env.ID, err)}
 		}
 		return in, env, nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/contrail-atm/contrail/processors/flight"
 	"github.com/contrail-atm/contrail/processors/runtime"
 	"github.com/contrail-atm/contrail/processors/track"
 	"github.com/contrail-atm/contrail/schemas"
@@ -196,8 +197,17 @@ func (s *TrackStep) Route(c *runtime.Context, r *kgo.Record) error {
 		if err == nil {
 			err = errors.New("no callsign")
 		}
-		s.t.reject(c, r, env.Feed, "processor.no_flight_key", fmt.Sprintf("%s record %s names no flight the flight step can key by: %v", env.Feed, env.ID, err))
-		s.t.outcome(c, &env, "flight", schemas.OutcomeInvalid, "processor.no_flight_key", 0, "")
+		// Accepted by ingest, so not a reject: the flight step cannot use
+		// it (a message type it does not read, no aircraft named).
+		code, verdict := "processor.no_flight_key", schemas.OutcomeInvalid
+		var pe *flight.ParseError
+		if errors.As(err, &pe) {
+			code = pe.Code
+			if code == flight.CodeTitle {
+				verdict = schemas.OutcomeDiscarded
+			}
+		}
+		s.t.outcome(c, &env, "flight", verdict, code, 0, "")
 		return nil
 	}
 	c.Emit(&kgo.Record{Topic: s.t.names.FlightInput(), Key: []byte(key), Value: r.Value,
