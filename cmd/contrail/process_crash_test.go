@@ -245,9 +245,9 @@ func (s *processScenario) rederive(prefix string) (ids, flights []string) {
 	return ids, flights
 }
 
-// TestIntegrationProcessKill9 kills `contrail process` with SIGKILL at ten
-// random points while SBS traffic is still being ingested, restarts it each
-// time, and compares what it committed (read_committed) with an
+// TestIntegrationProcessKill9 stops `contrail process` at ten random points
+// while SBS traffic is still being ingested (SIGKILL, and every third time
+// SIGTERM), restarts it each time, and compares what it committed (read_committed) with an
 // uninterrupted run over the same input: no output lost, none applied twice.
 func TestIntegrationProcessKill9(t *testing.T) {
 	s := newProcessScenario(t)
@@ -272,6 +272,16 @@ func TestIntegrationProcessKill9(t *testing.T) {
 		case err := <-p.done:
 			t.Fatalf("trial %d: process exited early: %v\n%s", trial, err, p.logs.String())
 		case <-time.After(d):
+		}
+		if trial%3 == 2 {
+			// Every third stop is graceful: SIGTERM ends or aborts the
+			// transaction, writes a final checkpoint and leaves the group.
+			p.stop(t)
+			if !strings.Contains(p.logs.String(), "stopped after a final checkpoint") && !strings.Contains(p.logs.String(), "processor step stopped") {
+				t.Errorf("trial %d: no final checkpoint logged after SIGTERM:\n%s", trial, p.logs.String())
+			}
+			t.Logf("trial %d: SIGTERM after %v", trial, d)
+			continue
 		}
 		if err := p.cmd.Process.Kill(); err != nil {
 			t.Fatal(err)
