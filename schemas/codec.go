@@ -136,6 +136,9 @@ func (c *Codec) Encode(ctx context.Context, buf []byte, topic string, v Value) (
 	if err != nil {
 		return nil, err
 	}
+	if out, ok, err := encodeFast(AppendConfluentHeader(buf, id), s, v); ok {
+		return out, err
+	}
 	return s.AppendBinary(AppendConfluentHeader(buf, id), v.toNative())
 }
 
@@ -196,6 +199,18 @@ func (c *Codec) Decode(ctx context.Context, b []byte, v Value) error {
 	reader, err := c.reg.latest(v.SchemaName())
 	if err != nil {
 		return err
+	}
+	if h, err := ParseHeader(b); err == nil {
+		same := h.Framing == SingleObject && h.Fingerprint == reader.Fingerprint
+		if h.Framing != SingleObject {
+			w, err := c.WriterSchema(ctx, h.SchemaID)
+			same = err == nil && w.Fingerprint == reader.Fingerprint
+		}
+		if same {
+			if ok, err := decodeFast(h.Datum, reader, v); ok {
+				return err
+			}
+		}
 	}
 	native, err := c.DecodeAs(ctx, b, reader)
 	if err != nil {

@@ -30,6 +30,7 @@ package schemas
 import (
 	"crypto/sha256"
 	"embed"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -226,7 +227,15 @@ func (r *Registry) Encode(buf []byte, v Value) ([]byte, error) {
 	if err := validate(v); err != nil {
 		return nil, err
 	}
+	if out, ok, err := encodeFast(appendSingleHeader(buf, s), s, v); ok {
+		return out, err
+	}
 	return s.AppendSingle(buf, v.toNative())
+}
+
+// appendSingleHeader appends the single-object marker and s's fingerprint.
+func appendSingleHeader(buf []byte, s *Schema) []byte {
+	return binary.LittleEndian.AppendUint64(append(buf, 0xC3, 0x01), s.Fingerprint)
 }
 
 // Decode reads a single-object encoded record into v, resolving the writer
@@ -236,6 +245,11 @@ func (r *Registry) Decode(b []byte, v Value) error {
 	reader, err := r.latest(v.SchemaName())
 	if err != nil {
 		return err
+	}
+	if h, err := ParseHeader(b); err == nil && h.Framing == SingleObject && h.Fingerprint == reader.Fingerprint {
+		if ok, err := decodeFast(h.Datum, reader, v); ok {
+			return err
+		}
 	}
 	native, err := r.DecodeAs(b, reader)
 	if err != nil {
