@@ -88,6 +88,8 @@ func (w *Writer) addEnvelope(ctx context.Context, r *kgo.Record) {
 	}
 	w.putRaw(r, e.ID, e.Feed, e.Format, e.FormatVersion, e.Key, e.ProducerTS, string(e.ProducerTSSource), e.IngestTS,
 		e.Adapter, e.Origin, e.Raw, OutcomeAccepted, "", "")
+	w.sample(e.Feed, "producer", e.ProducerTS)
+	w.sample(e.Feed, "ingest", e.IngestTS)
 }
 
 // addRejected writes a rejected record to both raw_events (outcome rejected,
@@ -186,6 +188,7 @@ func (w *Writer) addEvent(ctx context.Context, r *kgo.Record) {
 		w.undecodable(r, err)
 		return
 	}
+	w.sample(e.Feed, "processed", e.EmittedTS)
 	var (
 		eventTS, eobt, prevEOBT               *time.Time
 		plan                                  schemas.FlightPlan

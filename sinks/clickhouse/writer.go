@@ -98,11 +98,13 @@ func (o WriterOptions) withDefaults() WriterOptions {
 //	contrail_sink_inserts_total{table,result}  INSERT attempts, result ok|error
 //	contrail_sink_insert_seconds{table}        INSERT latency
 //	contrail_sink_undecodable_total{topic}     records that decode with no known schema
+//	contrail_sink_visible_seconds{feed,since}  freshness: producer/ingest/processed time to visible in ClickHouse
 type Metrics struct {
 	rows        *prometheus.CounterVec
 	inserts     *prometheus.CounterVec
 	latency     *prometheus.HistogramVec
 	undecodable *prometheus.CounterVec
+	visible     *prometheus.HistogramVec
 }
 
 // NewMetrics registers the sink metrics on reg.
@@ -126,7 +128,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Records whose value matched no known schema; stored in raw_events with outcome rejected.",
 		}, []string{"topic"}),
 	}
-	reg.MustRegister(m.rows, m.inserts, m.latency, m.undecodable)
+	m.visible = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: "contrail", Subsystem: "sink", Name: "visible_seconds",
+		Help:    "Freshness: how long after a row's producer time (since=producer), ingest time (since=ingest) or processing time (since=processed, domain events) it became visible in ClickHouse, by feed.",
+		Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600},
+	}, []string{"feed", "since"})
+	reg.MustRegister(m.rows, m.inserts, m.latency, m.undecodable, m.visible)
 	return m
 }
 
@@ -149,6 +156,46 @@ type Writer struct {
 	log           *slog.Logger
 	metrics       *Metrics
 	tables        []*tableRows // insertion order; see newTables
+	// fresh holds, for the rows of the current batch, the times the
+	// freshness metrics measure from; observed once the batch is visible.
+	fresh     []freshSample
+	observers map[freshKey]prometheus.Observer
+}
+
+// freshSample is one row's start time for contrail_sink_visible_seconds.
+type freshSample struct {
+	key freshKey
+	ts  time.Time
+}
+
+type freshKey struct{ feed, since string }
+
+// sample remembers a row's time since which visibility is measured.
+func (w *Writer) sample(feed, since string, ts time.Time) {
+	if w.metrics != nil && !ts.IsZero() {
+		w.fresh = append(w.fresh, freshSample{freshKey{feed, since}, ts})
+	}
+}
+
+// observeFresh records, now that the batch's rows are visible, how long
+// after each start time they became so.
+func (w *Writer) observeFresh() {
+	if w.metrics == nil {
+		return
+	}
+	now := time.Now()
+	for _, f := range w.fresh {
+		o := w.observers[f.key]
+		if o == nil {
+			if w.observers == nil {
+				w.observers = map[freshKey]prometheus.Observer{}
+			}
+			o = w.metrics.visible.WithLabelValues(f.key.feed, f.key.since)
+			w.observers[f.key] = o
+		}
+		o.Observe(now.Sub(f.ts).Seconds())
+	}
+	w.fresh = w.fresh[:0]
 }
 
 // NewWriter builds a writer. rejectedTopic names the topic whose records are
@@ -300,6 +347,7 @@ func (w *Writer) flush(ctx context.Context) error {
 		// after restart, which the tables deduplicate.
 		w.log.Warn("commit offsets after insert failed; rows will be replayed and deduplicated", "err", err)
 	}
+	w.observeFresh()
 	for _, t := range w.tables {
 		t.reset()
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -62,6 +63,7 @@ func TestIntegrationWriterOutage(t *testing.T) {
 	}
 	defer cons.CloseAllowingRebalance()
 
+	promReg := prometheus.NewRegistry()
 	var mu sync.Mutex
 	var reports []bool
 	health := make(chan bool, 16)
@@ -73,7 +75,7 @@ func TestIntegrationWriterOutage(t *testing.T) {
 			mu.Unlock()
 			health <- ok
 		},
-	}, log, nil)
+	}, log, clickhouse.NewMetrics(promReg))
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()
 
@@ -104,5 +106,26 @@ func TestIntegrationWriterOutage(t *testing.T) {
 	}
 	if rows != n {
 		t.Errorf("%d rows, want %d", rows, n)
+	}
+	// Freshness: every row observed once per start time, once visible.
+	families, err := promReg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]uint64{}
+	for _, f := range families {
+		if f.GetName() != "contrail_sink_visible_seconds" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "since" {
+					counts[l.GetValue()] += m.GetHistogram().GetSampleCount()
+				}
+			}
+		}
+	}
+	if counts["ingest"] != n || counts["producer"] != n {
+		t.Errorf("visible_seconds samples %v, want %d each for ingest and producer", counts, n)
 	}
 }
