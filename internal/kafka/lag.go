@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -67,6 +68,11 @@ func WaitSettled(ctx context.Context, adm *kadm.Client, reader []kgo.Opt, group 
 	}
 	for {
 		committed, err := adm.FetchOffsetsForTopics(ctx, group, topics...)
+		if errors.Is(err, kerr.GroupIDNotFound) {
+			// A group that has not committed yet (some brokers say so
+			// instead of answering with no offsets).
+			committed, err = nil, nil
+		}
 		if err != nil && ctx.Err() == nil {
 			return fmt.Errorf("fetch committed offsets of group %s: %w", group, err)
 		}

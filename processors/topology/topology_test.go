@@ -1,0 +1,168 @@
+package topology_test
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/contrail-atm/contrail/internal/kafka"
+	"github.com/contrail-atm/contrail/internal/simulate"
+	"github.com/contrail-atm/contrail/processors/flight"
+	"github.com/contrail-atm/contrail/processors/runtime"
+	"github.com/contrail-atm/contrail/processors/topology"
+	"github.com/contrail-atm/contrail/processors/track"
+	"github.com/contrail-atm/contrail/schemas"
+)
+
+// TestTopologyOnKfake runs both steps, wired as `contrail process` wires
+// them, over a simulated day on the in-process broker and checks the
+// outputs against the simulator's truth: one GUFI per simulated flight,
+// every position in the history once, and no outcome record for applied
+// input.
+func TestTopologyOnKfake(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	seeds := c.ListenAddrs()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ProducerBatchMaxBytes(1<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	const prefix, flights = "topo", 6
+	n := loadDay(t, cl, prefix, flights)
+
+	codec, err := schemas.NewCodec(schemas.MustRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	topo, err := topology.New(topology.Options{Prefix: prefix, Codec: codec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := []kgo.Opt{kgo.SeedBrokers(seeds...)}
+	tcfg, fcfg := topo.TrackConfig([]string{"adexp"}), topo.FlightConfig()
+	for _, c := range []*runtime.Config{&tcfg, &fcfg} {
+		c.Group, c.TransactionalID = prefix+"-"+c.Name, prefix+"-"+c.Name+"-test"
+		c.ClientOpts, c.ReaderOpts = base, base
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	ts, _ := topo.TrackStep(track.Config{})
+	fs, _ := topo.FlightStep(flight.Config{})
+	tr, err := runtime.New(tcfg, ts, adm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr, err := runtime.New(fcfg, fs, adm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return tr.Run(gctx) })
+	g.Go(func() error { return fr.Run(gctx) })
+	names := topo.Names()
+	wctx, wcancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer wcancel()
+	if err := kafka.WaitSettled(wctx, adm, base, tcfg.Group, 20*time.Millisecond, nil, names.Raw("sbs"), names.Raw("adexp")); err != nil {
+		t.Fatal(err)
+	}
+	if err := kafka.WaitSettled(wctx, adm, base, fcfg.Group, 20*time.Millisecond, nil, names.FlightInput()); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+
+	reg := schemas.MustRegistry()
+	gufis := map[string]bool{}
+	positions := map[string]int{} // cause -> count
+	for _, r := range readAll(t, seeds, names.FlightEvents()) {
+		e, err := reg.DecodeEvent(r.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(r.Key) != e.GUFI {
+			t.Errorf("event %s keyed %q, want its GUFI %s", e.EventID, r.Key, e.GUFI)
+		}
+		gufis[e.GUFI] = true
+		if e.PositionReported != nil {
+			positions[e.Cause[0]]++
+		}
+	}
+	states := map[string]*schemas.FlightState{}
+	for _, r := range readAll(t, seeds, names.FlightState()) {
+		s, err := reg.DecodeFlightState(r.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		states[s.GUFI] = s
+	}
+	for _, r := range readAll(t, seeds, names.Outcomes()) {
+		o, err := reg.DecodeOutcome(r.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Outcome == schemas.OutcomeApplied {
+			t.Errorf("outcome record for applied event %s: applied is the default and not written", o.EventID)
+		}
+	}
+	if rej := readAll(t, seeds, names.Rejected()); len(rej) != 0 {
+		t.Errorf("%d rejected records for a clean simulated day", len(rej))
+	}
+
+	cfg := simulate.DefaultConfig()
+	cfg.Flights, cfg.PlanFormat = flights, "adexp"
+	sim, err := simulate.Generate(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	truthPositions := 0
+	for _, f := range sim.Truth.Flights {
+		truthPositions += len(f.Positions)
+	}
+	if len(gufis) != len(sim.Truth.Flights) || len(states) != len(sim.Truth.Flights) {
+		t.Errorf("%d GUFIs with events and %d with state, want one per simulated flight (%d)", len(gufis), len(states), len(sim.Truth.Flights))
+	}
+	total := 0
+	for cause, k := range positions {
+		if k != 1 {
+			t.Errorf("position %s reported %d times", cause, k)
+		}
+		total += k
+	}
+	if total != truthPositions {
+		t.Errorf("%d positions in the history, the simulator flew %d", total, truthPositions)
+	}
+	t.Logf("%d input records -> %d flights, %d positions", n, len(states), total)
+}
+
+func readAll(t *testing.T, seeds []string, topic string) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var out []*kgo.Record
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		f := cl.PollFetches(ctx)
+		cancel()
+		if f.NumRecords() == 0 {
+			return out
+		}
+		f.EachRecord(func(r *kgo.Record) { out = append(out, r) })
+	}
+}
