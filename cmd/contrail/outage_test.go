@@ -41,12 +41,16 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-func startPrivateClickHouse(t *testing.T) *privateClickHouse {
+func startPrivateClickHouse(t *testing.T) *privateClickHouse { return startPrivateClickHouseEnv(t) }
+
+// startPrivateClickHouseEnv is startPrivateClickHouse with extra settings
+// for the script (CLICKHOUSE_TLS_PORT, ...).
+func startPrivateClickHouseEnv(t *testing.T, extra ...string) *privateClickHouse {
 	t.Helper()
 	infratest.ClickHouse(t) // skips (or fails in CI) where ClickHouse is not installed
 	native, http := freePort(t), freePort(t)
-	c := &privateClickHouse{t: t, addr: fmt.Sprintf("127.0.0.1:%d", native), env: append(os.Environ(),
-		"CONTRAIL_HOME="+t.TempDir(), fmt.Sprintf("CLICKHOUSE_PORT=%d", native), fmt.Sprintf("CLICKHOUSE_HTTP_PORT=%d", http))}
+	c := &privateClickHouse{t: t, addr: fmt.Sprintf("127.0.0.1:%d", native), env: append(append(os.Environ(),
+		"CONTRAIL_HOME="+t.TempDir(), fmt.Sprintf("CLICKHOUSE_PORT=%d", native), fmt.Sprintf("CLICKHOUSE_HTTP_PORT=%d", http)), extra...)}
 	c.script("start")
 	t.Cleanup(func() { c.script("stop") })
 	return c
