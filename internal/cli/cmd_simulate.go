@@ -2,17 +2,23 @@ package cli
 
 import (
 	"context"
+
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"io"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
 
+	"github.com/contrail-atm/contrail/ingest"
 	"github.com/contrail-atm/contrail/internal/simulate"
+	"github.com/contrail-atm/contrail/internal/topics"
+	"github.com/contrail-atm/contrail/schemas"
 )
 
 const simulateSynopsis = `Usage: contrail simulate --out DIR [flags]
@@ -23,11 +29,16 @@ aerodromes with SBS-1 tracks (sbs.sbs, CRLF lines), flight plans in ADEXP
 (truth.json). The same settings always give the same bytes. Disorder,
 duplicates, late arrivals and garbage are injected at the given rates; every
 garbage record is one the feed's parser rejects. Ingest the files with
-'contrail ingest file --feed sbs DIR/sbs.sbs' (adexp, ats likewise).
-See docs/simulate.md.`
+'contrail ingest file --feed sbs DIR/sbs.sbs' (adexp, ats likewise), or
+give --brokers to have simulate produce them to the raw topics itself (plans
+first, then surveillance, as fast as Kafka takes them; ICAO ATS from the
+recording, so its records carry their delivery times). See docs/simulate.md.`
 
 func simulateCmd(ctx context.Context, env Env, args []string) error {
-	var o obsSettings
+	var (
+		o obsSettings
+		k kafkaSettings
+	)
 	cfg := simulate.DefaultConfig()
 	var out string
 	fs := newFlagSet("simulate", simulateSynopsis, env, &o)
@@ -41,6 +52,7 @@ func simulateCmd(ctx context.Context, env Env, args []string) error {
 	fs.Var(fractionValue{&cfg.Late}, "late", "fraction of records delivered late (5-20m; plans 1-3h)")
 	fs.Var(fractionValue{&cfg.Garbage}, "garbage", "malformed records injected per valid record")
 	fs.StringVar(&out, "out", "", "directory to write sbs.sbs, plans.adexp, plans.ats (and plans.ats.jsonl, a recording with delivery times) and truth.json into (created if missing; required)")
+	k.add(fs, "Kafka seed brokers: when set, also produce the written files to the raw topics (empty: files only)")
 	if err := parse(fs, env, args); err != nil {
 		return err
 	}
@@ -106,6 +118,36 @@ func simulateCmd(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "%s: %d flights\n", path, len(sim.Truth.Flights))
+	if len(k.brokers) == 0 {
+		return nil
+	}
+	return produceSimulated(ctx, env, k, out, sim, log)
+}
+
+// produceSimulated produces the written files to the raw topics, plans
+// first: the flight step then sees each filing before its flight's track.
+func produceSimulated(ctx context.Context, env Env, k kafkaSettings, dir string, sim *simulate.Output, log *slog.Logger) error {
+	var ins []input
+	if sim.ADEXP != nil {
+		ins = append(ins, input{"adexp", filepath.Join(dir, "plans.adexp")})
+	}
+	if sim.ATS != nil {
+		ins = append(ins, input{"ats", filepath.Join(dir, "plans.ats.jsonl")})
+	}
+	ins = append(ins, input{"sbs", filepath.Join(dir, "sbs.sbs")})
+	cl, err := connectKafka(ctx, k, "ingest", log, nil)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	if _, err := topics.Ensure(ctx, kadm.NewClient(cl), topics.Plan(topics.Options{Prefix: k.prefix})); err != nil {
+		return err
+	}
+	total, err := ingestFiles(ctx, cl, k, ins, ingest.FeedOptions{Location: time.UTC}, schemas.MustRegistry(), nil, log)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "produced to %s.raw.*: read %d, accepted %d, rejected %d\n", k.prefix, total.Read, total.Accepted, total.Rejected)
 	return nil
 }
 

@@ -211,7 +211,7 @@ func TestMainHelp(t *testing.T) {
 		{[]string{"topics"}, flags(commonFlags, kafkaFlags, topicFlags)},
 		{[]string{"migrate"}, flags(commonFlags, clickhouseFlags, []string{"print", "dialect", "connect-timeout"})},
 		{[]string{"status"}, flags(commonFlags, kafkaFlags, clickhouseFlags, []string{"sink-group", "process-group-prefix", "feeds", "json", "wait"})},
-		{[]string{"simulate"}, flags(commonFlags, []string{"seed", "flights", "start", "duration", "plan-format", "disorder", "duplicates", "late", "garbage", "out"})},
+		{[]string{"simulate"}, flags(commonFlags, kafkaFlags, []string{"seed", "flights", "start", "duration", "plan-format", "disorder", "duplicates", "late", "garbage", "out"})},
 		{[]string{"version"}, commonFlags},
 	}
 	for _, tt := range tests {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,8 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/contrail-atm/contrail/ingest"
 	"github.com/contrail-atm/contrail/internal/cli"
+	"github.com/contrail-atm/contrail/internal/infratest"
 	"github.com/contrail-atm/contrail/internal/simulate"
 )
 
@@ -160,5 +165,48 @@ func TestSimulatePlanFormat(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "plans.ats")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestIntegrationSimulateToKafka: with --brokers, simulate provisions the
+// topics and produces what it wrote, plans and surveillance, to the raw
+// topics; the counts it prints are what is on them.
+func TestIntegrationSimulateToKafka(t *testing.T) {
+	brokers := infratest.Kafka(t)
+	prefix := infratest.Name(t, "sim")
+	dir := t.TempDir()
+	r := runMain(t, nil, "simulate", "--out", dir, "--flights", "3", "--duration", "1h", "--garbage", "0.01",
+		"--brokers", strings.Join(brokers, ","), "--topic-prefix", prefix)
+	if r.code != cli.ExitOK {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	var truth simulate.Truth
+	b, err := os.ReadFile(filepath.Join(dir, "truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &truth); err != nil {
+		t.Fatal(err)
+	}
+	c := truth.Counts
+	read := c.SBS.Records + c.ADEXP.Records + c.ATS.Records
+	rejected := c.SBS.Garbage + c.ADEXP.Garbage + c.ATS.Garbage
+	want := fmt.Sprintf("read %d, accepted %d, rejected %d", read, read-rejected, rejected)
+	if !strings.Contains(r.stdout, "produced to "+prefix+".raw.*: "+want) {
+		t.Fatalf("stdout does not report %q:\n%s", want, r.stdout)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ends, err := kadm.NewClient(cl).ListEndOffsets(t.Context(), prefix+".raw.sbs", prefix+".raw.adexp", prefix+".raw.ats", prefix+".rejected")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	ends.Each(func(o kadm.ListedOffset) { total += o.Offset })
+	if total != int64(read) {
+		t.Errorf("%d records on the raw and rejected topics, simulate read %d", total, read)
 	}
 }
