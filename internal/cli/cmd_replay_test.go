@@ -49,7 +49,11 @@ func eventIDs(t *testing.T, brokers []string, topic string) []string {
 				if err := reg.Decode(r.Value, e); err != nil {
 					t.Errorf("decode %s/%d@%d: %v", r.Topic, r.Partition, r.Offset, err)
 				}
-				ids = append(ids, e.EventID)
+				// GUFI values (and so event ids) depend on whether a
+				// flight's plan or its track reached the flight step
+				// first, which a reprocessing run need not repeat; what
+				// happened, and because of which evidence, must not.
+				ids = append(ids, string(e.Type)+" "+strings.Join(e.Cause, ","))
 			}
 			if r.Offset >= end-1 {
 				delete(left, r.Partition)
@@ -61,7 +65,8 @@ func eventIDs(t *testing.T, brokers []string, topic string) []string {
 }
 
 // TestIntegrationReplayReprocess re-derives a small run's events under a new
-// prefix and checks the set of domain events is the same.
+// prefix and checks the same domain events happen for the same causes
+// (compared by type and cause: GUFI values may differ, see eventIDs).
 func TestIntegrationReplayReprocess(t *testing.T) {
 	tt := smallRun(t)
 	to := tt.name + "rp"
@@ -108,7 +113,7 @@ func TestIntegrationReplayReprocess(t *testing.T) {
 				extra++
 			}
 		}
-		t.Errorf("reprocessing gave %d event ids, the original %d: %d missing, %d extra", len(re), len(orig), missing, extra)
+		t.Errorf("reprocessing gave %d distinct events, the original %d: %d missing, %d extra", len(re), len(orig), missing, extra)
 	}
 	code, _, errs = contrail(t, "replay", "--reprocess", "--brokers", strings.Join(tt.brokers, ","), "--topic-prefix", tt.name, "--to-prefix", tt.name)
 	if code != 2 || !strings.Contains(errs, "--to-prefix") {
