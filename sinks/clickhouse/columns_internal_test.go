@@ -55,3 +55,40 @@ func TestTopicsValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestChunks: a table's batch splits into at most n parts of at least
+// chunkRows rows, covering every row once, the same way on every call (a
+// retry must re-send exactly the chunks not yet acknowledged).
+func TestChunks(t *testing.T) {
+	for _, tc := range []struct{ rows, n, want int }{
+		{0, 2, 0}, {1, 2, 1}, {chunkRows, 2, 1}, {2*chunkRows - 1, 2, 1}, {2 * chunkRows, 2, 2}, {10 * chunkRows, 2, 2}, {10 * chunkRows, 4, 4},
+	} {
+		tr := &tableRows{rows: make([][]any, tc.rows)}
+		for i := range tr.rows {
+			tr.rows[i] = []any{i}
+		}
+		got := tr.chunks(tc.n)
+		if len(got) != tc.want || len(tr.sent) != tc.want {
+			t.Errorf("%d rows in at most %d: %d chunks (%d flags), want %d", tc.rows, tc.n, len(got), len(tr.sent), tc.want)
+		}
+		next := 0
+		for _, c := range got {
+			for _, r := range c {
+				if r[0].(int) != next {
+					t.Fatalf("%d rows: row %v where %d was due", tc.rows, r[0], next)
+				}
+				next++
+			}
+		}
+		if next != tc.rows {
+			t.Errorf("%d rows: chunks cover %d", tc.rows, next)
+		}
+		if tc.want == 0 {
+			continue
+		}
+		tr.sent[0] = true
+		if again := tr.chunks(tc.n); len(again) != len(got) || !tr.sent[0] {
+			t.Errorf("%d rows: a second call changed the chunks or forgot what was sent", tc.rows)
+		}
+	}
+}

@@ -28,10 +28,31 @@ const (
 type tableRows struct {
 	name, columns string
 	rows          [][]any
-	sent          bool // acknowledged in the current flush
+	// sent marks the chunks (see chunks) acknowledged in the current flush.
+	sent []bool
 }
 
-func (t *tableRows) reset() { t.rows, t.sent = t.rows[:0], false }
+func (t *tableRows) reset() { t.rows, t.sent = t.rows[:0], t.sent[:0] }
+
+// chunkRows is the size above which a table's batch is split into chunks
+// inserted concurrently: the server parses and writes each INSERT on one
+// thread, so two halves use two cores where one INSERT uses one.
+const chunkRows = 20_000
+
+// chunks splits the buffered rows into at most n parts of at least
+// chunkRows rows, the same way for every attempt of one flush.
+func (t *tableRows) chunks(n int) [][][]any {
+	parts := min(n, max(1, len(t.rows)/chunkRows))
+	out := make([][][]any, 0, parts)
+	size := (len(t.rows) + parts - 1) / parts
+	for i := 0; i < len(t.rows); i += size {
+		out = append(out, t.rows[i:min(i+size, len(t.rows))])
+	}
+	if len(t.sent) != len(out) {
+		t.sent = make([]bool, len(out))
+	}
+	return out
+}
 
 // The writer's tables by index into Writer.tables. Sources come before the
 // tables a reader would join them with, so a partial flush is least

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -355,21 +356,56 @@ func (w *Writer) flush(ctx context.Context) error {
 	return nil
 }
 
-// insertAll inserts each table not yet acknowledged in this flush.
+// insertAll inserts every chunk of every table not yet acknowledged in this
+// flush, up to insertParallelism at a time. A chunk acknowledged is never
+// sent again on a retry, so materialized views over its table do not count
+// its rows twice.
 func (w *Writer) insertAll(ctx context.Context) error {
+	type job struct {
+		t    *tableRows
+		i    int
+		rows [][]any
+	}
+	var jobs []job
 	for _, t := range w.tables {
-		if len(t.rows) == 0 || t.sent {
+		if len(t.rows) == 0 {
 			continue
 		}
-		if err := w.insert(ctx, t); err != nil {
-			return err
+		for i, c := range t.chunks(insertParallelism) {
+			if !t.sent[i] {
+				jobs = append(jobs, job{t, i, c})
+			}
 		}
-		t.sent = true
 	}
-	return nil
+	var (
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+		sem   = make(chan struct{}, insertParallelism)
+	)
+	for _, jb := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			err := w.insert(ctx, jb.t, jb.rows)
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				jb.t.sent[jb.i] = true
+			} else if first == nil {
+				first = err
+			}
+		}()
+	}
+	wg.Wait()
+	return first
 }
 
-func (w *Writer) insert(ctx context.Context, t *tableRows) error {
+// insertParallelism is how many INSERTs one flush runs at once.
+const insertParallelism = 2
+
+func (w *Writer) insert(ctx context.Context, t *tableRows, rows [][]any) error {
 	start := time.Now()
 	table := w.conn.Database + "." + t.name
 	batch, err := w.conn.PrepareBatch(ctx, "INSERT INTO "+table+" ("+t.columns+")")
@@ -378,7 +414,7 @@ func (w *Writer) insert(ctx context.Context, t *tableRows) error {
 		return fmt.Errorf("prepare insert into %s: %w", table, err)
 	}
 	defer batch.Close()
-	for i, r := range t.rows {
+	for i, r := range rows {
 		if err := batch.Append(r...); err != nil {
 			w.count(t.name, "error", start)
 			return fmt.Errorf("append row %d (%v) to batch for %s: %w", i, r[0], table, err)
@@ -386,11 +422,11 @@ func (w *Writer) insert(ctx context.Context, t *tableRows) error {
 	}
 	if err := batch.Send(); err != nil {
 		w.count(t.name, "error", start)
-		return fmt.Errorf("insert %d rows into %s: %w", len(t.rows), table, err)
+		return fmt.Errorf("insert %d rows into %s: %w", len(rows), table, err)
 	}
 	w.count(t.name, "ok", start)
 	if w.metrics != nil {
-		w.metrics.rows.WithLabelValues(t.name).Add(float64(len(t.rows)))
+		w.metrics.rows.WithLabelValues(t.name).Add(float64(len(rows)))
 	}
 	return nil
 }
