@@ -4,9 +4,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
+	"github.com/contrail-atm/contrail/internal/binenc"
 	"github.com/contrail-atm/contrail/schemas"
 )
 
@@ -52,17 +52,17 @@ func (st *State) UnmarshalBinary(b []byte) error {
 	if b[0] != stateFormat {
 		return fmt.Errorf("%w: format %d, want %d", ErrEncoding, b[0], stateFormat)
 	}
-	r := reader{b: b[1:]}
+	r := reader{Reader: binenc.NewReader(b[1:], ErrEncoding)}
 	var s State
 	s.Callsign = r.str()
-	s.MaxTS = r.int()
-	if n := r.count(8); n > 0 {
+	s.MaxTS = r.Varint()
+	if n := r.Count(8); n > 0 {
 		s.Flights = make([]Flight, n)
 		for i := range s.Flights {
 			r.flight(&s.Flights[i])
 		}
 	}
-	if n := r.count(12); n > 0 {
+	if n := r.Count(12); n > 0 {
 		s.Pending = make([]PlanEntry, n)
 		for i := range s.Pending {
 			e := &s.Pending[i]
@@ -71,11 +71,11 @@ func (st *State) UnmarshalBinary(b []byte) error {
 			r.msg(&e.Msg)
 		}
 	}
-	if r.err != nil {
-		return r.err
+	if err := r.Err(); err != nil {
+		return err
 	}
-	if len(r.b) != 0 {
-		return fmt.Errorf("%w: %d trailing bytes", ErrEncoding, len(r.b))
+	if r.Len() != 0 {
+		return fmt.Errorf("%w: %d trailing bytes", ErrEncoding, r.Len())
 	}
 	*st = s
 	return nil
@@ -111,14 +111,8 @@ func (w *writer) str(s string) {
 	w.uint(uint64(len(s)) << 1)
 	w.b = append(w.b, s...)
 }
-func (w *writer) f64(v float64) { w.b = binary.LittleEndian.AppendUint64(w.b, math.Float64bits(v)) }
-func (w *writer) bool(v bool) {
-	if v {
-		w.b = append(w.b, 1)
-	} else {
-		w.b = append(w.b, 0)
-	}
-}
+func (w *writer) f64(v float64) { w.b = binenc.AppendF64(w.b, v) }
+func (w *writer) bool(v bool)   { w.b = binenc.AppendBool(w.b, v) }
 
 func (w *writer) time(t time.Time) {
 	if t.IsZero() {
@@ -247,111 +241,39 @@ func (w *writer) flight(f *Flight) {
 }
 
 type reader struct {
-	b    []byte
-	err  error
+	*binenc.Reader
 	strs []string
 }
 
-func (r *reader) fail(what string) {
-	if r.err == nil {
-		r.err = fmt.Errorf("%w: bad %s at %d bytes before the end", ErrEncoding, what, len(r.b))
-	}
-	r.b = nil
-}
-
-func (r *reader) uint() uint64 {
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.fail("varint")
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *reader) int() int64 {
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.fail("varint")
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-// count reads a length for elements of at least min bytes each, checking
-// it against what is left.
-func (r *reader) count(min int) int {
-	n := r.uint()
-	if n > uint64(len(r.b)/min) {
-		r.fail("count")
-		return 0
-	}
-	return int(n)
-}
-
+// str reads a string written by writer.str: its bytes, or a reference to
+// one read before.
 func (r *reader) str() string {
-	v := r.uint()
+	v := r.Uvarint()
 	if v&1 == 1 {
 		if v>>1 >= uint64(len(r.strs)) {
-			r.fail("string reference")
+			r.Fail("string reference")
 			return ""
 		}
 		return r.strs[v>>1]
 	}
-	n := v >> 1
-	if n > uint64(len(r.b)) {
-		r.fail("string length")
+	if v>>1 == 0 {
 		return ""
 	}
-	if n == 0 {
-		return ""
+	s := string(r.Next(v >> 1))
+	if r.Err() == nil {
+		r.strs = append(r.strs, s)
 	}
-	s := string(r.b[:n])
-	r.b = r.b[n:]
-	r.strs = append(r.strs, s)
 	return s
 }
 
-func (r *reader) byte() byte {
-	if len(r.b) == 0 {
-		r.fail("byte")
-		return 0
-	}
-	c := r.b[0]
-	r.b = r.b[1:]
-	return c
-}
-
-func (r *reader) bool() bool {
-	switch r.byte() {
-	case 0:
-		return false
-	case 1:
-		return true
-	}
-	r.fail("bool")
-	return false
-}
-
-func (r *reader) f64() float64 {
-	if len(r.b) < 8 {
-		r.fail("float")
-		return 0
-	}
-	v := math.Float64frombits(binary.LittleEndian.Uint64(r.b))
-	r.b = r.b[8:]
-	return v
-}
-
 func (r *reader) time() time.Time {
-	if v := r.int(); v != 0 {
+	if v := r.Varint(); v != 0 {
 		return time.Unix(0, v).UTC()
 	}
 	return time.Time{}
 }
 
-func (r *reader) stamp() Stamp { return Stamp{TS: r.int(), EventID: r.str()} }
+func (r *reader) stamp() Stamp { return Stamp{TS: r.Varint(), EventID: r.str()} }
 
 func (r *reader) plan(p *schemas.FlightPlan) {
 	for _, s := range []*string{&p.IFPLID, &p.Callsign, &p.ADEP, &p.ADES, &p.AircraftType, &p.Route, &p.CruiseLevel, &p.STAR} {
@@ -362,17 +284,17 @@ func (r *reader) plan(p *schemas.FlightPlan) {
 
 func (r *reader) fold(p *PlanFold) {
 	r.plan(&p.Plan)
-	p.Filed = r.bool()
-	p.Cancelled = r.bool()
-	p.ATD = r.int()
-	p.ATA = r.int()
+	p.Filed = r.Bool()
+	p.Cancelled = r.Bool()
+	p.ATD = r.Varint()
+	p.ATA = r.Varint()
 	p.ADARR = r.str()
 }
 
 func (r *reader) msg(m *PlanMsg) {
-	m.Title = Title(r.byte())
+	m.Title = Title(r.Byte())
 	if m.Title >= numTitles {
-		r.fail("title")
+		r.Fail("title")
 	}
 	for _, s := range []*string{&m.GUFI, &m.ARCID, &m.IFPLID, &m.ADEP, &m.ADES, &m.AircraftType, &m.Route, &m.CruiseLevel, &m.STAR, &m.NewADEP, &m.NewADES, &m.ADARR} {
 		*s = r.str()
@@ -388,27 +310,27 @@ func (r *reader) position(p *schemas.Position) {
 		return
 	}
 	p.ICAO24 = r.str()
-	p.Lat = r.f64()
-	p.Lon = r.f64()
-	flags := r.byte()
+	p.Lat = r.F64()
+	p.Lon = r.F64()
+	flags := r.Byte()
 	if flags&^(posAlt|posGS|posTrack|posVR|posGround|posGroundTrue) != 0 {
-		r.fail("position flags")
+		r.Fail("position flags")
 		return
 	}
 	if flags&posAlt != 0 {
-		v := int32(r.int())
+		v := int32(r.Varint())
 		p.AltitudeFt = &v
 	}
 	if flags&posGS != 0 {
-		v := r.f64()
+		v := r.F64()
 		p.GroundSpeedKt = &v
 	}
 	if flags&posTrack != 0 {
-		v := r.f64()
+		v := r.F64()
 		p.TrackDeg = &v
 	}
 	if flags&posVR != 0 {
-		v := int32(r.int())
+		v := int32(r.Varint())
 		p.VerticalRateFpm = &v
 	}
 	if flags&posGround != 0 {
@@ -423,7 +345,7 @@ func (r *reader) flight(f *Flight) {
 	f.ICAO24 = r.str()
 	r.fold(&f.Base)
 	f.BaseStamp = r.stamp()
-	if n := r.count(20); n > 0 {
+	if n := r.Count(20); n > 0 {
 		f.Plans = make([]PlanEntry, n)
 		for i := range f.Plans {
 			e := &f.Plans[i]
@@ -435,27 +357,27 @@ func (r *reader) flight(f *Flight) {
 	}
 	r.fold(&f.PlanFold)
 	for _, v := range []*int64{&f.TrackFirst, &f.TrackLast, &f.FirstAirborne, &f.LandedTS} {
-		*v = r.int()
+		*v = r.Varint()
 	}
 	r.position(&f.Position)
 	f.Squawk = r.str()
-	if n := r.count(3); n > 0 {
+	if n := r.Count(3); n > 0 {
 		f.Squawks = make([]SquawkObs, n)
 		for i := range f.Squawks {
 			f.Squawks[i] = SquawkObs{Stamp: r.stamp(), Code: r.str()}
 		}
 	}
-	f.Episodes = int32(r.int())
+	f.Episodes = int32(r.Varint())
 	for i := range f.Latest {
 		f.Latest[i] = r.stamp()
 	}
-	if n := r.count(2); n > 0 {
+	if n := r.Count(2); n > 0 {
 		f.Recent = make([]Stamp, n)
 		for i := range f.Recent {
 			f.Recent[i] = r.stamp()
 		}
 	}
-	f.DepartedSent = r.bool()
-	f.ArrivedSent = r.bool()
-	f.EventCount = r.int()
+	f.DepartedSent = r.Bool()
+	f.ArrivedSent = r.Bool()
+	f.EventCount = r.Varint()
 }

@@ -5,16 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/contrail-atm/contrail/internal/binenc"
 )
 
 // stateFormat is the first byte of an encoded State. A new layout gets a new
 // value and UnmarshalBinary keeps reading the old ones, so a changelog
 // written by an older binary still restores.
 const stateFormat = 1
-
-// maxEncodedItems bounds the window and buffer lengths UnmarshalBinary
-// accepts, so a corrupt length cannot allocate without limit.
-const maxEncodedItems = 1 << 16
 
 // ErrCorruptState is wrapped by UnmarshalBinary for bytes that are not an
 // encoded State.
@@ -24,17 +22,17 @@ var ErrCorruptState = errors.New("corrupt track state")
 // changelog. It does not fail; the error is there for encoding.BinaryAppender.
 func (st *State) AppendBinary(b []byte) ([]byte, error) {
 	b = append(b, stateFormat)
-	b = appendString(b, st.ICAO)
+	b = binenc.AppendString(b, st.ICAO)
 	c := &st.Current
-	b = appendString(b, c.Callsign)
+	b = binenc.AppendString(b, c.Callsign)
 	b = appendPoint(b, c.Position)
 	b = binary.AppendUvarint(b, math.Float64bits(c.Velocity.GroundSpeedKt))
 	b = binary.AppendUvarint(b, math.Float64bits(c.Velocity.TrackDeg))
 	b = binary.AppendVarint(b, int64(c.Velocity.VerticalRateFpm))
 	b = binary.AppendUvarint(b, uint64(c.Velocity.Has))
 	b = binary.AppendVarint(b, int64(c.AltitudeFt))
-	b = appendString(b, c.Squawk)
-	b = appendBool(b, c.OnGround)
+	b = binenc.AppendString(b, c.Squawk)
+	b = binenc.AppendBool(b, c.OnGround)
 	for _, s := range c.Latest {
 		b = appendStamp(b, s)
 	}
@@ -42,7 +40,7 @@ func (st *State) AppendBinary(b []byte) ([]byte, error) {
 	b = binary.AppendUvarint(b, uint64(len(st.Window)))
 	for _, e := range st.Window {
 		b = appendPoint(b, e.Point)
-		b = appendBool(b, e.Valid)
+		b = binenc.AppendBool(b, e.Valid)
 		b = append(b, byte(e.Status))
 	}
 	b = binary.AppendUvarint(b, uint64(len(st.Pending)))
@@ -55,165 +53,75 @@ func (st *State) AppendBinary(b []byte) ([]byte, error) {
 // UnmarshalBinary decodes what AppendBinary wrote. It returns an error
 // wrapping ErrCorruptState, never panics, on any other input.
 func (st *State) UnmarshalBinary(data []byte) error {
-	d := decoder{b: data}
-	if f := d.byte(); f != stateFormat {
-		if d.err != nil {
-			return d.err
+	d := decoder{binenc.NewReader(data, ErrCorruptState)}
+	if f := d.Byte(); f != stateFormat {
+		if err := d.Err(); err != nil {
+			return err
 		}
 		return fmt.Errorf("%w: format %d, this binary reads %d", ErrCorruptState, f, stateFormat)
 	}
 	var s State
-	s.ICAO = d.string()
+	s.ICAO = d.String()
 	c := &s.Current
-	c.Callsign = d.string()
+	c.Callsign = d.String()
 	c.Position = d.point()
-	c.Velocity.GroundSpeedKt = math.Float64frombits(d.uvarint())
-	c.Velocity.TrackDeg = math.Float64frombits(d.uvarint())
-	c.Velocity.VerticalRateFpm = int32(d.varint())
-	c.Velocity.Has = Field(d.uvarint())
-	c.AltitudeFt = int32(d.varint())
-	c.Squawk = d.string()
-	c.OnGround = d.bool()
+	c.Velocity.GroundSpeedKt = math.Float64frombits(d.Uvarint())
+	c.Velocity.TrackDeg = math.Float64frombits(d.Uvarint())
+	c.Velocity.VerticalRateFpm = int32(d.Varint())
+	c.Velocity.Has = Field(d.Uvarint())
+	c.AltitudeFt = int32(d.Varint())
+	c.Squawk = d.String()
+	c.OnGround = d.Bool()
 	for i := range c.Latest {
 		c.Latest[i] = d.stamp()
 	}
-	s.MaxPositionTS = d.varint()
-	if n := d.count(); n > 0 {
+	s.MaxPositionTS = d.Varint()
+	if n := d.Count(minPointBytes); n > 0 {
 		s.Window = make([]Entry, n)
 		for i := range s.Window {
-			s.Window[i] = Entry{Point: d.point(), Valid: d.bool(), Status: Status(d.byte())}
+			s.Window[i] = Entry{Point: d.point(), Valid: d.Bool(), Status: Status(d.Byte())}
 		}
 	}
-	if n := d.count(); n > 0 {
+	if n := d.Count(minPointBytes); n > 0 {
 		s.Pending = make([]Point, n)
 		for i := range s.Pending {
 			s.Pending[i] = d.point()
 		}
 	}
-	if d.err == nil && len(d.b) != 0 {
-		d.err = fmt.Errorf("%w: %d trailing bytes", ErrCorruptState, len(d.b))
+	if d.Err() == nil && d.Len() != 0 {
+		return fmt.Errorf("%w: %d trailing bytes", ErrCorruptState, d.Len())
 	}
-	if d.err != nil {
-		return d.err
+	if err := d.Err(); err != nil {
+		return err
 	}
 	*st = s
 	return nil
 }
 
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-func appendBool(b []byte, v bool) []byte {
-	if v {
-		return append(b, 1)
-	}
-	return append(b, 0)
-}
-
 func appendStamp(b []byte, s Stamp) []byte {
 	b = binary.AppendVarint(b, s.TS)
-	return appendString(b, s.EventID)
+	return binenc.AppendString(b, s.EventID)
 }
 
 func appendPoint(b []byte, p Point) []byte {
 	b = appendStamp(b, p.Stamp)
-	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.Lat))
-	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.Lon))
+	b = binenc.AppendF64(b, p.Lat)
+	b = binenc.AppendF64(b, p.Lon)
 	b = binary.AppendVarint(b, int64(p.AltitudeFt))
-	return appendBool(b, p.HasAltitude)
+	return binenc.AppendBool(b, p.HasAltitude)
 }
 
-// decoder reads the encoding; the first error sticks and later reads
-// return zero values.
-type decoder struct {
-	b   []byte
-	err error
+// minPointBytes is the least an encoded Point takes: bounds window and
+// buffer lengths, so a corrupt length cannot allocate beyond the input.
+const minPointBytes = 1 + 1 + 8 + 8 + 1 + 1
+
+// decoder reads the state's own compound values.
+type decoder struct{ *binenc.Reader }
+
+func (d decoder) stamp() Stamp {
+	return Stamp{TS: d.Varint(), EventID: d.String()}
 }
 
-func (d *decoder) fail(what string) {
-	if d.err == nil {
-		d.err = fmt.Errorf("%w: truncated or invalid %s", ErrCorruptState, what)
-	}
-	d.b = nil
-}
-
-func (d *decoder) byte() byte {
-	if len(d.b) == 0 {
-		d.fail("byte")
-		return 0
-	}
-	v := d.b[0]
-	d.b = d.b[1:]
-	return v
-}
-
-func (d *decoder) bool() bool {
-	switch d.byte() {
-	case 0:
-		return false
-	case 1:
-		return true
-	}
-	d.fail("bool")
-	return false
-}
-
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail("uvarint")
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.fail("varint")
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) count() int {
-	n := d.uvarint()
-	if n > maxEncodedItems || n > uint64(len(d.b)) {
-		d.fail("length")
-		return 0
-	}
-	return int(n)
-}
-
-func (d *decoder) string() string {
-	n := d.uvarint()
-	if n > uint64(len(d.b)) {
-		d.fail("string")
-		return ""
-	}
-	s := string(d.b[:n])
-	d.b = d.b[n:]
-	return s
-}
-
-func (d *decoder) f64() float64 {
-	if len(d.b) < 8 {
-		d.fail("float")
-		return 0
-	}
-	v := math.Float64frombits(binary.LittleEndian.Uint64(d.b))
-	d.b = d.b[8:]
-	return v
-}
-
-func (d *decoder) stamp() Stamp {
-	return Stamp{TS: d.varint(), EventID: d.string()}
-}
-
-func (d *decoder) point() Point {
-	return Point{Stamp: d.stamp(), Lat: d.f64(), Lon: d.f64(), AltitudeFt: int32(d.varint()), HasAltitude: d.bool()}
+func (d decoder) point() Point {
+	return Point{Stamp: d.stamp(), Lat: d.F64(), Lon: d.F64(), AltitudeFt: int32(d.Varint()), HasAltitude: d.Bool()}
 }
