@@ -100,12 +100,14 @@ func (o WriterOptions) withDefaults() WriterOptions {
 //	contrail_sink_insert_seconds{table}        INSERT latency
 //	contrail_sink_undecodable_total{topic}     records that decode with no known schema
 //	contrail_sink_visible_seconds{feed,since}  freshness: producer/ingest/processed time to visible in ClickHouse
+//	contrail_sink_refused_rows_total{table}    rows ClickHouse refused permanently, sent to the rejected topic
 type Metrics struct {
 	rows        *prometheus.CounterVec
 	inserts     *prometheus.CounterVec
 	latency     *prometheus.HistogramVec
 	undecodable *prometheus.CounterVec
 	visible     *prometheus.HistogramVec
+	refused     *prometheus.CounterVec
 }
 
 // NewMetrics registers the sink metrics on reg.
@@ -134,7 +136,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Help:    "Freshness: how long after a row's producer time (since=producer), ingest time (since=ingest) or processing time (since=processed, domain events) it became visible in ClickHouse, by feed.",
 		Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600},
 	}, []string{"feed", "since"})
-	reg.MustRegister(m.rows, m.inserts, m.latency, m.undecodable, m.visible)
+	m.refused = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "contrail", Subsystem: "sink", Name: "refused_rows_total",
+		Help: "Rows ClickHouse refused permanently (bad data), by table; each went to the rejected topic with the reason.",
+	}, []string{"table"})
+	reg.MustRegister(m.rows, m.inserts, m.latency, m.undecodable, m.visible, m.refused)
 	return m
 }
 
@@ -389,6 +395,9 @@ func (w *Writer) insertAll(ctx context.Context) error {
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			err := w.insert(ctx, jb.t, jb.rows)
+			if err != nil && permanent(err) {
+				err = w.isolate(ctx, jb.t, jb.rows, err)
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			if err == nil {
@@ -417,7 +426,7 @@ func (w *Writer) insert(ctx context.Context, t *tableRows, rows [][]any) error {
 	for i, r := range rows {
 		if err := batch.Append(r...); err != nil {
 			w.count(t.name, "error", start)
-			return fmt.Errorf("append row %d (%v) to batch for %s: %w", i, r[0], table, err)
+			return fmt.Errorf("append row %d (%v) to batch for %s: %w", i, r[0], table, &rowError{i, err})
 		}
 	}
 	if err := batch.Send(); err != nil {
