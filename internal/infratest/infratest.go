@@ -7,6 +7,8 @@
 //	CONTRAIL_TEST_KAFKA       Kafka seed brokers, host:port[,host:port]
 //	CONTRAIL_TEST_CLICKHOUSE  ClickHouse native address, host:port
 //	CONTRAIL_TEST_KAFKA_SASL_SSL and friends: see SASLSSL
+//	CONTRAIL_CLICKHOUSE_MODERN a ClickHouse 21+ server's native address, for
+//	                          the modern DDL (optional: see ClickHouseModern)
 //	CONTRAIL_REQUIRE_INFRA=1  fail, instead of skip, when either is missing
 //	                          or unreachable (CI sets it)
 //
@@ -40,6 +42,19 @@ func ClickHouse(t testing.TB) string {
 	addrs := split(os.Getenv("CONTRAIL_TEST_CLICKHOUSE"))
 	need(t, "ClickHouse", "CONTRAIL_TEST_CLICKHOUSE", "deploy/local/clickhouse start", addrs)
 	return addrs[0]
+}
+
+// ClickHouseModern returns the native address of a current ClickHouse
+// server (21.x or later) from CONTRAIL_CLICKHOUSE_MODERN, or skips. There is
+// none on the project's machines (Debian ships 18.16), so even CI only
+// skips: the modern DDL is checked there by golden files.
+func ClickHouseModern(t testing.TB) string {
+	t.Helper()
+	addr := os.Getenv("CONTRAIL_CLICKHOUSE_MODERN")
+	if addr == "" {
+		t.Skip("CONTRAIL_CLICKHOUSE_MODERN is not set: no ClickHouse 21+ server to run the modern DDL against (its text is checked by golden files)")
+	}
+	return addr
 }
 
 // Required reports whether CI demands real infrastructure.

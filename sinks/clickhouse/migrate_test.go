@@ -93,3 +93,34 @@ func TestIntegrationMigrate(t *testing.T) {
 		t.Errorf("schema_migrations has %d rows (%v), want one per migration", n, err)
 	}
 }
+
+// TestIntegrationMigrateModern runs the migrations on a current ClickHouse
+// (CONTRAIL_CLICKHOUSE_MODERN), where the modern dialect's DDL applies, and
+// checks every view table exists and a second run applies nothing.
+func TestIntegrationMigrateModern(t *testing.T) {
+	addr := infratest.ClickHouseModern(t)
+	ctx := context.Background()
+	log := slog.New(slog.DiscardHandler)
+	db := infratest.Name(t, "modern")
+	conn, err := clickhouse.Open(ctx, clickhouse.Config{Addr: addr, Database: db}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	t.Cleanup(func() { _ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db) })
+	if conn.Dialect != clickhouse.Modern {
+		t.Fatalf("server %s gives dialect %s; CONTRAIL_CLICKHOUSE_MODERN must name a 21+ server", conn.Version, conn.Dialect)
+	}
+	if _, err := clickhouse.Migrate(ctx, conn, log); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range clickhouse.ViewTables() {
+		var n uint64
+		if err := conn.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND name = ?", db, name).Scan(&n); err != nil || n != 1 {
+			t.Errorf("%s.%s: %d tables, %v", db, name, n, err)
+		}
+	}
+	if res, err := clickhouse.Migrate(ctx, conn, log); err != nil || len(res.Applied) != 0 {
+		t.Errorf("second Migrate = %+v, %v; want nothing applied", res, err)
+	}
+}
