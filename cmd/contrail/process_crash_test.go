@@ -68,8 +68,11 @@ func (s *processScenario) ingest(prefix string, speed string) {
 	}
 }
 
-func (s *processScenario) process(prefix string) *proc {
-	return startProc(s.t, s.bin, append([]string{"process", "--instance-id", "crash-test", "--log-format", "json",
+func (s *processScenario) process(prefix string) *proc { return s.processAs(prefix, "crash-test") }
+
+// processAs starts `contrail process` with the given instance id.
+func (s *processScenario) processAs(prefix, instance string) *proc {
+	return startProc(s.t, s.bin, append([]string{"process", "--instance-id", instance, "--log-format", "json",
 		"--checkpoint-every", "5000"}, s.common(prefix)...)...)
 }
 
@@ -347,4 +350,70 @@ func minus(a, b []string) []string {
 		out = append(out, x)
 	}
 	return out
+}
+
+// TestIntegrationProcessRebalance goes from one `contrail process` instance
+// to two and back to one while SBS traffic is still being ingested: the
+// partitions (and their state, through the changelogs) move between
+// instances twice, and what was committed equals an uninterrupted run, as in
+// TestIntegrationProcessKill9.
+func TestIntegrationProcessRebalance(t *testing.T) {
+	s := newProcessScenario(t)
+	ref, moved := infratest.Name(t, "ref"), infratest.Name(t, "moved")
+	s.ingest(ref, "0")
+	p := s.process(ref)
+	s.settle(ref, p)
+	p.stop(t)
+	want := s.outputs(ref)
+
+	done := make(chan struct{})
+	go func() { defer close(done); s.ingest(moved, "3000") }()
+	a := s.processAs(moved, "a")
+	time.Sleep(3 * time.Second)
+	b := s.processAs(moved, "b") // 1 -> 2: partitions move to b
+	time.Sleep(5 * time.Second)
+	a.stop(t) // 2 -> 1: a's partitions move to b
+	<-done
+	s.settle(moved, b)
+	b.stop(t)
+	if !strings.Contains(b.logs.String(), "state restored") {
+		t.Errorf("instance b never restored a partition's state: no hand-over happened\n%s", b.logs.String())
+	}
+	got := s.outputs(moved)
+	for id, n := range got.eventIDs {
+		if n > 1 {
+			t.Errorf("event %s committed %d times", id, n)
+		}
+	}
+	if !slices.Equal(got.trackEvents, want.trackEvents) {
+		t.Errorf("track step outputs differ: %d after the rebalances, %d uninterrupted\ninstance a:\n%s\ninstance b:\n%s",
+			len(got.trackEvents), len(want.trackEvents), restoreLines(a.logs.String()), restoreLines(b.logs.String()))
+	}
+	if !slices.Equal(got.positions, want.positions) {
+		t.Errorf("position history differs: %d after the rebalances, %d uninterrupted", len(got.positions), len(want.positions))
+	}
+	rederived, rflights := s.rederive(moved)
+	var ids []string
+	for id := range got.eventIDs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	if !slices.Equal(ids, rederived) {
+		t.Errorf("domain events differ from an uninterrupted run over the same input: %d committed, %d re-derived", len(ids), len(rederived))
+	}
+	if !slices.Equal(got.flights, rflights) {
+		t.Errorf("final flight states differ from an uninterrupted run over the same input:\nonly committed:\n%s\nonly re-derived:\n%s",
+			strings.Join(minus(got.flights, rflights), "\n"), strings.Join(minus(rflights, got.flights), "\n"))
+	}
+}
+
+// restoreLines are the log lines about state restores and warnings.
+func restoreLines(logs string) string {
+	var out []string
+	for _, l := range strings.Split(logs, "\n") {
+		if strings.Contains(l, "restor") || strings.Contains(l, "WARN") || strings.Contains(l, "checkpoint") || strings.Contains(l, "abort") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

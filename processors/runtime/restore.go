@@ -174,6 +174,7 @@ func (r *Runner[S]) read(ctx context.Context, topic string, p int32, from, to in
 		return fmt.Errorf("step %s: restore client: %w", r.cfg.Name, err)
 	}
 	defer cl.Close()
+	idle := 0
 	for {
 		pctx, cancel := context.WithTimeout(ctx, idleEnd)
 		fetches := cl.PollFetches(pctx)
@@ -184,12 +185,20 @@ func (r *Runner[S]) read(ctx context.Context, topic string, p int32, from, to in
 		done := false
 		for _, fe := range fetches.Errors() {
 			if errors.Is(fe.Err, context.DeadlineExceeded) {
+				// Three idle periods in a row, not one: a slow fetch must
+				// not end a restore early.
+				if idle++; idle < 3 {
+					continue
+				}
 				r.log.Warn("restore read idle before reaching the end offset; taking the partition as complete",
-					"topic", topic, "partition", p, "end", to, "idle", idleEnd)
+					"topic", topic, "partition", p, "end", to, "idle", 3*idleEnd)
 				done = true
 				continue
 			}
 			return fmt.Errorf("step %s: read %s partition %d: %w", r.cfg.Name, topic, p, fe.Err)
+		}
+		if fetches.NumRecords() > 0 {
+			idle = 0
 		}
 		fetches.EachRecord(func(rec *kgo.Record) {
 			if rec.Offset >= to {
