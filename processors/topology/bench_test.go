@@ -71,6 +71,78 @@ func loadDay(tb testing.TB, cl *kgo.Client, prefix string, flights int) int {
 	return len(recs)
 }
 
+// steps is both processor steps of one prefix, built as `contrail process`
+// builds them, ready to run.
+type steps struct {
+	names        topics.Names
+	track        *runtime.Runner[track.State]
+	flightRunner *runtime.Runner[flight.State]
+	trackGroup   string
+	flightGroup  string
+	base         []kgo.Opt
+	adm          *kadm.Client
+}
+
+func newSteps(tb testing.TB, seeds []string, prefix string, adm *kadm.Client) *steps {
+	tb.Helper()
+	codec, err := schemas.NewCodec(schemas.MustRegistry())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	topo, err := topology.New(topology.Options{Prefix: prefix, Codec: codec})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	base := []kgo.Opt{kgo.SeedBrokers(seeds...)}
+	tcfg, fcfg := topo.TrackConfig([]string{"adexp"}), topo.FlightConfig()
+	for _, c := range []*runtime.Config{&tcfg, &fcfg} {
+		c.Group, c.TransactionalID = prefix+"-"+c.Name, prefix+"-"+c.Name+"-test"
+		c.ClientOpts, c.ReaderOpts = base, base
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	ts, err := topo.TrackStep(track.Config{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	fs, err := topo.FlightStep(flight.Config{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tr, err := runtime.New(tcfg, ts, adm)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	fr, err := runtime.New(fcfg, fs, adm)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &steps{names: topo.Names(), track: tr, flightRunner: fr, trackGroup: tcfg.Group, flightGroup: fcfg.Group, base: base, adm: adm}
+}
+
+// run starts both steps and returns once both have committed everything on
+// their inputs; stop ends them.
+func (s *steps) run(tb testing.TB) (stop func()) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s.track.Run(gctx) })
+	g.Go(func() error { return s.flightRunner.Run(gctx) })
+	wctx, wcancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer wcancel()
+	if err := kafka.WaitSettled(wctx, s.adm, s.base, s.trackGroup, 20*time.Millisecond, nil, s.names.Raw("sbs"), s.names.Raw("adexp")); err != nil {
+		tb.Fatal(err)
+	}
+	if err := kafka.WaitSettled(wctx, s.adm, s.base, s.flightGroup, 20*time.Millisecond, nil, s.names.FlightInput()); err != nil {
+		tb.Fatal(err)
+	}
+	return func() {
+		cancel()
+		if err := g.Wait(); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkProcessKafka runs the track and flight steps, with Kafka
 // transactions, over a simulated day already in real Kafka's raw topics, and
 // reports input records per second until both steps have committed
@@ -87,48 +159,13 @@ func BenchmarkProcessKafka(b *testing.B) {
 		b.StopTimer()
 		prefix := infratest.Name(b, "bench")
 		n := loadDay(b, cl, prefix, 60)
-		codec, _ := schemas.NewCodec(schemas.MustRegistry())
-		topo, err := topology.New(topology.Options{Prefix: prefix, Codec: codec})
-		if err != nil {
-			b.Fatal(err)
-		}
-		base := []kgo.Opt{kgo.SeedBrokers(seeds...)}
-		ctx, cancel := context.WithCancel(context.Background())
-		g, gctx := errgroup.WithContext(ctx)
-		tcfg := topo.TrackConfig([]string{"adexp"})
-		fcfg := topo.FlightConfig()
-		for _, c := range []*runtime.Config{&tcfg, &fcfg} {
-			c.Group, c.TransactionalID = prefix+"-"+c.Name, prefix+"-"+c.Name+"-bench"
-			c.ClientOpts, c.ReaderOpts = base, base
-			c.Log = slog.New(slog.DiscardHandler)
-		}
-		ts, _ := topo.TrackStep(track.Config{})
-		fs, _ := topo.FlightStep(flight.Config{})
-		tr, err := runtime.New(tcfg, ts, adm)
-		if err != nil {
-			b.Fatal(err)
-		}
-		fr, err := runtime.New(fcfg, fs, adm)
-		if err != nil {
-			b.Fatal(err)
-		}
+		s := newSteps(b, seeds, prefix, adm)
 		b.StartTimer()
 		start := time.Now()
-		g.Go(func() error { return tr.Run(gctx) })
-		g.Go(func() error { return fr.Run(gctx) })
-		names := topo.Names()
-		if err := kafka.WaitSettled(ctx, adm, base, tcfg.Group, 50*time.Millisecond, nil, names.Raw("sbs"), names.Raw("adexp")); err != nil {
-			b.Fatal(err)
-		}
-		if err := kafka.WaitSettled(ctx, adm, base, fcfg.Group, 50*time.Millisecond, nil, names.FlightInput()); err != nil {
-			b.Fatal(err)
-		}
+		stop := s.run(b)
 		elapsed := time.Since(start)
 		b.StopTimer()
-		cancel()
-		if err := g.Wait(); err != nil {
-			b.Fatal(err)
-		}
+		stop()
 		b.ReportMetric(float64(n)/elapsed.Seconds(), "records/s")
 		b.ReportMetric(float64(n), "records")
 		b.StartTimer()

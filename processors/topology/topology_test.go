@@ -2,21 +2,14 @@ package topology_test
 
 import (
 	"context"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"golang.org/x/sync/errgroup"
 
-	"github.com/contrail-atm/contrail/internal/kafka"
 	"github.com/contrail-atm/contrail/internal/simulate"
-	"github.com/contrail-atm/contrail/processors/flight"
-	"github.com/contrail-atm/contrail/processors/runtime"
-	"github.com/contrail-atm/contrail/processors/topology"
-	"github.com/contrail-atm/contrail/processors/track"
 	"github.com/contrail-atm/contrail/schemas"
 )
 
@@ -41,48 +34,9 @@ func TestTopologyOnKfake(t *testing.T) {
 	const prefix, flights = "topo", 6
 	n := loadDay(t, cl, prefix, flights)
 
-	codec, err := schemas.NewCodec(schemas.MustRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	topo, err := topology.New(topology.Options{Prefix: prefix, Codec: codec})
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := []kgo.Opt{kgo.SeedBrokers(seeds...)}
-	tcfg, fcfg := topo.TrackConfig([]string{"adexp"}), topo.FlightConfig()
-	for _, c := range []*runtime.Config{&tcfg, &fcfg} {
-		c.Group, c.TransactionalID = prefix+"-"+c.Name, prefix+"-"+c.Name+"-test"
-		c.ClientOpts, c.ReaderOpts = base, base
-		c.Log = slog.New(slog.DiscardHandler)
-	}
-	ts, _ := topo.TrackStep(track.Config{})
-	fs, _ := topo.FlightStep(flight.Config{})
-	tr, err := runtime.New(tcfg, ts, adm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fr, err := runtime.New(fcfg, fs, adm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return tr.Run(gctx) })
-	g.Go(func() error { return fr.Run(gctx) })
-	names := topo.Names()
-	wctx, wcancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer wcancel()
-	if err := kafka.WaitSettled(wctx, adm, base, tcfg.Group, 20*time.Millisecond, nil, names.Raw("sbs"), names.Raw("adexp")); err != nil {
-		t.Fatal(err)
-	}
-	if err := kafka.WaitSettled(wctx, adm, base, fcfg.Group, 20*time.Millisecond, nil, names.FlightInput()); err != nil {
-		t.Fatal(err)
-	}
-	cancel()
-	if err := g.Wait(); err != nil {
-		t.Fatal(err)
-	}
+	s := newSteps(t, seeds, prefix, adm)
+	s.run(t)()
+	names := s.names
 
 	reg := schemas.MustRegistry()
 	gufis := map[string]bool{}
