@@ -297,36 +297,7 @@ func TestIntegrationProcessKill9(t *testing.T) {
 	s.settle(crash, p)
 	p.stop(t)
 	got := s.outputs(crash)
-
-	for id, n := range got.eventIDs {
-		if n > 1 {
-			t.Errorf("event %s committed %d times", id, n)
-		}
-	}
-	if !slices.Equal(got.trackEvents, want.trackEvents) {
-		t.Errorf("track step outputs differ: %d after crashes, %d uninterrupted", len(got.trackEvents), len(want.trackEvents))
-	}
-	if !slices.Equal(got.positions, want.positions) {
-		t.Errorf("position history differs: %d after crashes, %d uninterrupted", len(got.positions), len(want.positions))
-	}
-	// The flight step's input interleaves track outputs and plans in an
-	// order that depends on timing, so its outputs are compared with an
-	// uninterrupted application of the pure core to the same input: the
-	// crash run's committed flights.input, partition by partition.
-	rederived, rflights := s.rederive(crash)
-	var ids []string
-	for id := range got.eventIDs {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	if !slices.Equal(ids, rederived) {
-		t.Errorf("domain events differ from an uninterrupted run over the same input: %d committed, %d re-derived; only committed: %.5q; only re-derived: %.5q",
-			len(ids), len(rederived), minus(ids, rederived), minus(rederived, ids))
-	}
-	if !slices.Equal(got.flights, rflights) {
-		t.Errorf("final flight states differ from an uninterrupted run over the same input:\nonly committed:\n%s\nonly re-derived:\n%s",
-			strings.Join(minus(got.flights, rflights), "\n"), strings.Join(minus(rflights, got.flights), "\n"))
-	}
+	s.compare(crash, "crashes", got, want, nil)
 	for id, oc := range want.outcomes {
 		if strings.HasSuffix(id, "/track") && got.outcomes[id] != oc {
 			t.Errorf("track outcome of %s: %q after crashes, %q uninterrupted", id, got.outcomes[id], oc)
@@ -379,27 +350,43 @@ func TestIntegrationProcessRebalance(t *testing.T) {
 	if !strings.Contains(b.logs.String(), "state restored") {
 		t.Errorf("instance b never restored a partition's state: no hand-over happened\n%s", b.logs.String())
 	}
-	got := s.outputs(moved)
+	s.compare(moved, "the rebalances", s.outputs(moved), want, []*proc{a, b})
+}
+
+// compare checks what prefix's processors committed against an
+// uninterrupted run: no domain event twice; the track step's outputs and the
+// position history equal want's (the reference prefix's); and, because the
+// flight step's input interleaves track outputs and plans in an order that
+// depends on timing, the flight step's events and final states equal the pure
+// core applied, uninterrupted, to prefix's own committed flights.input.
+// procs' restore logs are shown when the track outputs differ.
+func (s *processScenario) compare(prefix, after string, got, want outputs, procs []*proc) {
+	t := s.t
+	t.Helper()
 	for id, n := range got.eventIDs {
 		if n > 1 {
 			t.Errorf("event %s committed %d times", id, n)
 		}
 	}
 	if !slices.Equal(got.trackEvents, want.trackEvents) {
-		t.Errorf("track step outputs differ: %d after the rebalances, %d uninterrupted\ninstance a:\n%s\ninstance b:\n%s",
-			len(got.trackEvents), len(want.trackEvents), restoreLines(a.logs.String()), restoreLines(b.logs.String()))
+		var logs []string
+		for _, p := range procs {
+			logs = append(logs, restoreLines(p.logs.String()))
+		}
+		t.Errorf("track step outputs differ: %d after %s, %d uninterrupted\n%s", len(got.trackEvents), after, len(want.trackEvents), strings.Join(logs, "\n"))
 	}
 	if !slices.Equal(got.positions, want.positions) {
-		t.Errorf("position history differs: %d after the rebalances, %d uninterrupted", len(got.positions), len(want.positions))
+		t.Errorf("position history differs: %d after %s, %d uninterrupted", len(got.positions), after, len(want.positions))
 	}
-	rederived, rflights := s.rederive(moved)
-	var ids []string
+	rederived, rflights := s.rederive(prefix)
+	ids := make([]string, 0, len(got.eventIDs))
 	for id := range got.eventIDs {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
 	if !slices.Equal(ids, rederived) {
-		t.Errorf("domain events differ from an uninterrupted run over the same input: %d committed, %d re-derived", len(ids), len(rederived))
+		t.Errorf("domain events differ from an uninterrupted run over the same input: %d committed, %d re-derived; only committed: %.5q; only re-derived: %.5q",
+			len(ids), len(rederived), minus(ids, rederived), minus(rederived, ids))
 	}
 	if !slices.Equal(got.flights, rflights) {
 		t.Errorf("final flight states differ from an uninterrupted run over the same input:\nonly committed:\n%s\nonly re-derived:\n%s",

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/contrail-atm/contrail/internal/infratest"
@@ -41,39 +40,19 @@ func TestIntegrationWriterRefusedRow(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "raw", "rejected"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	reg := schemas.MustRegistry()
-	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic("raw"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prod.Close()
 	const n = 40
+	var envs []*schemas.Envelope
 	for i := range n + 1 {
 		feed := "sbs"
 		if i == n/2 {
 			feed = "poison"
 		}
 		raw := fmt.Appendf(nil, "line %d", i)
-		v, err := reg.EncodeEnvelope(nil, &schemas.Envelope{ID: schemas.EventID(feed, "t", raw), Feed: feed, Key: "K",
+		envs = append(envs, &schemas.Envelope{ID: schemas.EventID(feed, "t", raw), Feed: feed, Key: "K",
 			ProducerTS: time.Unix(1700000000+int64(i), 0), ProducerTSSource: schemas.FromPayload, IngestTS: time.Now(), Raw: raw})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := prod.ProduceSync(ctx, &kgo.Record{Key: []byte("K"), Value: v}).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
 	}
-	cons, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumerGroup("g"), kgo.ConsumeTopics("raw", "rejected"),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cons.CloseAllowingRebalance()
+	cons, seeds := rawOnKfake(t, envs)
+	reg := schemas.MustRegistry()
 	w := clickhouse.NewWriter(conn, cons, reg, "rejected", clickhouse.WriterOptions{FlushInterval: 20 * time.Millisecond,
 		RetryBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond}, log, nil)
 	done := make(chan error, 1)
@@ -90,7 +69,7 @@ func TestIntegrationWriterRefusedRow(t *testing.T) {
 		t.Fatalf("%d good rows in raw_events, want %d: the refused row held the batch back", rows, n)
 	}
 	// The reject, with ClickHouse's reason, is on the rejected topic.
-	rc, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics("rejected"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	rc, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumeTopics("rejected"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,35 +33,15 @@ func TestIntegrationWriterOutage(t *testing.T) {
 	defer conn.Close()
 	t.Cleanup(func() { _ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db) })
 
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "raw", "rejected"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	reg := schemas.MustRegistry()
-	prod, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic("raw"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer prod.Close()
 	const n = 50
+	var envs []*schemas.Envelope
 	for i := range n {
 		raw := []byte{byte('a' + i%26), byte(i)}
-		v, err := reg.EncodeEnvelope(nil, &schemas.Envelope{ID: schemas.EventID("sbs", "t", raw), Feed: "sbs", Key: "K",
+		envs = append(envs, &schemas.Envelope{ID: schemas.EventID("sbs", "t", raw), Feed: "sbs", Key: "K",
 			ProducerTS: time.Unix(1700000000+int64(i), 0), ProducerTSSource: schemas.FromPayload, IngestTS: time.Now(), Raw: raw})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := prod.ProduceSync(ctx, &kgo.Record{Key: []byte("K"), Value: v}).FirstErr(); err != nil {
-			t.Fatal(err)
-		}
 	}
-	cons, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumerGroup("g"), kgo.ConsumeTopics("raw", "rejected"),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cons.CloseAllowingRebalance()
+	cons, _ := rawOnKfake(t, envs)
+	reg := schemas.MustRegistry()
 
 	promReg := prometheus.NewRegistry()
 	var mu sync.Mutex
@@ -128,4 +108,39 @@ func TestIntegrationWriterOutage(t *testing.T) {
 	if counts["ingest"] != n || counts["producer"] != n {
 		t.Errorf("visible_seconds samples %v, want %d each for ingest and producer", counts, n)
 	}
+}
+
+// rawOnKfake puts envs on the topic "raw" of an in-process broker that also
+// has a "rejected" topic, and returns a consumer-group client for both, as
+// the sink builds it, and the broker's addresses.
+func rawOnKfake(t *testing.T, envs []*schemas.Envelope) (*kgo.Client, []string) {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "raw", "rejected"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	seeds := c.ListenAddrs()
+	reg := schemas.MustRegistry()
+	prod, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.DefaultProduceTopic("raw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prod.Close()
+	for _, e := range envs {
+		v, err := reg.EncodeEnvelope(nil, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := prod.ProduceSync(context.Background(), &kgo.Record{Key: []byte(e.Key), Value: v}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cons, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumerGroup("g"), kgo.ConsumeTopics("raw", "rejected"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.DisableAutoCommit(), kgo.BlockRebalanceOnPoll())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cons.CloseAllowingRebalance)
+	return cons, seeds
 }
