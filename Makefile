@@ -10,6 +10,10 @@ LDFLAGS  := -X github.com/contrail-atm/contrail/internal/cli.version=$(VERSION)
 # The deploy/local scripts take KAFKA_PORT and CLICKHOUSE_PORT; keep in step.
 KAFKA_ADDR      ?= 127.0.0.1:$(or $(KAFKA_PORT),19092)
 CLICKHOUSE_ADDR ?= 127.0.0.1:$(or $(CLICKHOUSE_PORT),19000)
+# Integration tests create topics under fresh names on every run; once the
+# local broker's data passes this size, `make test` wipes it first so the
+# broker keeps starting within seconds.
+KAFKA_LEFTOVER_MB ?= 3072
 
 .PHONY: all build demo test unit infra infra-stop fuzz bench vet clean
 
@@ -26,6 +30,11 @@ demo: build infra
 # Without CONTRAIL_REQUIRE_INFRA=1 a failure to start them is a warning and
 # the integration tests skip loudly; CI sets it, so there they fail instead.
 test:
+	@data="$${CONTRAIL_HOME:-$$HOME/.cache/contrail}/kafka-data"; \
+	if [ -d "$$data" ] && [ "$$(du -sm "$$data" | cut -f1)" -gt $(KAFKA_LEFTOVER_MB) ]; then \
+	  echo "make test: the local Kafka holds over $(KAFKA_LEFTOVER_MB) MB, mostly topics of earlier test runs; wiping it so it starts fast (deploy/local/kafka wipe)"; \
+	  deploy/local/kafka wipe; \
+	fi
 	@if deploy/local/kafka start && deploy/local/clickhouse start; then :; \
 	elif [ "$$CONTRAIL_REQUIRE_INFRA" = 1 ]; then echo "make test: could not start Kafka/ClickHouse and CONTRAIL_REQUIRE_INFRA=1" >&2; exit 1; \
 	else echo "*** make test: Kafka/ClickHouse did not start; integration tests will SKIP" >&2; fi
