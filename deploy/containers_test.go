@@ -9,10 +9,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/contrail-atm/contrail/internal/cli"
 	"github.com/contrail-atm/contrail/internal/telemetry"
 )
 
@@ -181,7 +181,7 @@ func settingsFile(content string) ([][2]string, error) {
 	var out [][2]string
 	var errs []string
 	for _, k := range keys {
-		v, err := yamlScalar(m[k])
+		v, err := cli.YAMLValue(m[k])
 		if err != nil {
 			errs = append(errs, fmt.Sprintf("key %s: %v", k, err))
 			continue
@@ -192,29 +192,6 @@ func settingsFile(content string) ([][2]string, error) {
 		return out, fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
 	return out, nil
-}
-
-func yamlScalar(v any) (string, error) {
-	switch x := v.(type) {
-	case nil:
-		return "", nil
-	case []any:
-		parts := make([]string, len(x))
-		for i, e := range x {
-			s, err := yamlScalar(e)
-			if err != nil {
-				return "", err
-			}
-			parts[i] = s
-		}
-		return strings.Join(parts, ","), nil
-	case map[string]any:
-		return "", fmt.Errorf("want a scalar or a list, got a mapping")
-	case time.Time:
-		return x.Format(time.RFC3339), nil
-	default:
-		return fmt.Sprint(x), nil
-	}
 }
 
 // listenPort checks that a long-running command listens on every interface

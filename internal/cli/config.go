@@ -115,8 +115,12 @@ func readYAML(path string) (map[string]any, error) {
 	return m, nil
 }
 
-// yamlScalar turns a YAML value into the string a flag would get; a list
-// becomes a comma-separated value.
+// YAMLValue turns a value of a --config YAML file into the string the flag
+// of the same name gets; a list becomes a comma-separated value. Exported for
+// the deploy tests, which read the same files out of the manifests.
+func YAMLValue(v any) (string, error) { return yamlScalar(v) }
+
+// yamlScalar is YAMLValue.
 func yamlScalar(v any) (string, error) {
 	switch x := v.(type) {
 	case nil:
