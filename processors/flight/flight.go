@@ -7,40 +7,15 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/contrail-atm/contrail/processors/order"
 	"github.com/contrail-atm/contrail/schemas"
 )
 
-// Stamp orders evidence: producer timestamp first, event id second, so
-// which of two simultaneous values wins does not depend on arrival order.
-type Stamp struct {
-	TS      int64 // producer timestamp, Unix nanoseconds
-	EventID string
-}
-
-// After reports whether s orders strictly after o.
-func (s Stamp) After(o Stamp) bool {
-	if s.TS != o.TS {
-		return s.TS > o.TS
-	}
-	return s.EventID > o.EventID
-}
-
-// Compare orders stamps for sorting and binary search.
-func (s Stamp) Compare(o Stamp) int {
-	switch {
-	case s.TS < o.TS:
-		return -1
-	case s.TS > o.TS:
-		return 1
-	}
-	return strings.Compare(s.EventID, o.EventID)
-}
-
-// IsZero reports whether s is the zero stamp ("never set").
-func (s Stamp) IsZero() bool { return s == Stamp{} }
+// Stamp orders evidence: producer timestamp first, event id second (see
+// package order), shared with the track step.
+type Stamp = order.Stamp
 
 // Aspect is one independently ordered part of a flight: a late plan update
 // is not discarded because a newer position exists.

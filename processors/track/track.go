@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/contrail-atm/contrail/processors/order"
 )
 
 // Aspect is one independently ordered part of a track. Each aspect keeps its
@@ -43,42 +45,11 @@ func (s AspectSet) Has(a Aspect) bool { return s&(1<<a) != 0 }
 
 func (s *AspectSet) add(a Aspect) { *s |= 1 << a }
 
-// Stamp orders evidence: producer timestamp first, event id second. The
-// event id breaks ties between equal timestamps, so which of two
-// simultaneous values wins does not depend on which arrived first.
-type Stamp struct {
-	TS      int64 // producer timestamp, Unix nanoseconds
-	EventID string
-}
-
-// After reports whether s orders strictly after o.
-func (s Stamp) After(o Stamp) bool {
-	if s.TS != o.TS {
-		return s.TS > o.TS
-	}
-	return s.EventID > o.EventID
-}
-
-// Compare orders stamps for slices.SortFunc and binary search.
-func (s Stamp) Compare(o Stamp) int {
-	switch {
-	case s.TS < o.TS:
-		return -1
-	case s.TS > o.TS:
-		return 1
-	case s.EventID < o.EventID:
-		return -1
-	case s.EventID > o.EventID:
-		return 1
-	}
-	return 0
-}
-
-// Time is the producer timestamp as a UTC time.
-func (s Stamp) Time() time.Time { return time.Unix(0, s.TS).UTC() }
-
-// IsZero reports whether s is the zero stamp ("never set").
-func (s Stamp) IsZero() bool { return s == Stamp{} }
+// Stamp orders evidence: producer timestamp first, event id second (see
+// package order). The event id breaks ties between equal timestamps, so
+// which of two simultaneous values wins does not depend on which arrived
+// first.
+type Stamp = order.Stamp
 
 // Point is one position report.
 type Point struct {
