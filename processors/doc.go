@@ -34,6 +34,8 @@
 //	                     of plans and tracks into flights, GUFIs, the flight
 //	                     aggregate, the Given/When/Shall invariants
 //	                     (docs/invariants.md), STAR reference data
+//	processors/order     the ordering rule both cores apply: producer
+//	                     timestamp, then event id (Stamp)
 //
 // `contrail process` (internal/cli) runs both steps; `contrail run` runs them
 // together with ingest and the ClickHouse sink, and `contrail replay
