@@ -1,9 +1,13 @@
 package clickhouse
 
 import (
+	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/contrail-atm/contrail/schemas"
 )
 
 // TestInsertColumnsMatchDDL checks that every INSERT column list names
@@ -89,6 +93,28 @@ func TestChunks(t *testing.T) {
 		tr.sent[0] = true
 		if again := tr.chunks(tc.n); len(again) != len(got) || !tr.sent[0] {
 			t.Errorf("%d rows: a second call changed the chunks or forgot what was sent", tc.rows)
+		}
+	}
+}
+
+// TestPositionPayloadJSON: the hand-written payload JSON of a position
+// event is exactly what encoding/json writes.
+func TestPositionPayloadJSON(t *testing.T) {
+	alt, vr := int32(35000), int32(-64)
+	gs, trk, tiny, huge := 451.25, 0.0, 1e-9, 3e22
+	yes := true
+	for _, p := range []schemas.Position{
+		{TS: time.Date(2026, 1, 1, 12, 0, 0, 123_000_000, time.UTC), ICAO24: "4ca1b2", Lat: 53.42, Lon: -6.27,
+			AltitudeFt: &alt, GroundSpeedKt: &gs, TrackDeg: &trk, VerticalRateFpm: &vr, OnGround: &yes},
+		{TS: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC), ICAO24: "a<b>\\\"&\x01é", Lat: tiny, Lon: huge},
+		{ICAO24: "", Lat: -0.000001, Lon: 180, GroundSpeedKt: &tiny},
+	} {
+		want, err := json.Marshal(&schemas.PositionReported{Position: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := positionPayloadJSON(nil, &p); string(got) != string(want) {
+			t.Errorf("payload of %+v:\n got %s\nwant %s", p, got, want)
 		}
 	}
 }
