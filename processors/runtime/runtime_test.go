@@ -325,3 +325,50 @@ func TestRebalanceKafka(t *testing.T) {
 	}
 	check(t, got, n, keys)
 }
+
+// TestReadinessDuringRestore: a runner reports not ready while it restores
+// a partition's state and ready again once it processes, so /readyz is 503
+// exactly while a new owner catches up.
+func TestReadinessDuringRestore(t *testing.T) {
+	c := kfakeCluster(t)
+	in, side, out, cl := "rd.in", "rd.side", "rd.out", "rd.changelog"
+	c.topics(t, 2, false, in, side, out)
+	c.topics(t, 2, true, cl)
+	c.produce(t, in, 0, 20, 4)
+	var (
+		mu      sync.Mutex
+		reports []string
+	)
+	spec := runSpec{c: c, in: in, side: side, out: out, cl: cl, step: &counter{out: out}, cfg: func(cfg *runtime.Config) {
+		cfg.Health = func(ok bool, reason string) {
+			mu.Lock()
+			defer mu.Unlock()
+			if ok {
+				reports = append(reports, "ready")
+			} else {
+				reports = append(reports, "not ready: "+reason)
+			}
+		}
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := spec.start(t, ctx, "rd-tx")
+	c.readCommitted(t, out, 20)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	restores := 0
+	for i, r := range reports {
+		if strings.HasPrefix(r, "not ready: restoring state of rd.in partition") {
+			restores++
+			if i+1 >= len(reports) || reports[i+1] != "ready" {
+				t.Errorf("a restore not followed by ready: %q", reports)
+			}
+		}
+	}
+	if restores != 2 {
+		t.Errorf("%d restores reported for 2 partitions: %q", restores, reports)
+	}
+}
