@@ -3,11 +3,13 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/contrail-atm/contrail/internal/kafka"
 	"github.com/contrail-atm/contrail/internal/topics"
@@ -82,6 +84,9 @@ func statusCmd(ctx context.Context, env Env, args []string) error {
 		rep := statusReport{Time: time.Now().UTC(), SinkGroup: group, StageLag: map[string]map[string]int64{}}
 		for step, ts := range processTopics(k, fd) {
 			lag, err := kafka.TopicLag(ctx, adm, reader, p.group(k, step), ts...)
+			if errors.Is(err, kerr.UnknownTopicOrPartition) {
+				return &ConfigError{Err: fmt.Errorf("the topics of prefix %q do not exist on %v: run 'contrail topics' (or 'contrail run') first, or check --topic-prefix", k.prefix, k.brokers)}
+			}
 			if err != nil {
 				return err
 			}

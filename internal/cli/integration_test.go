@@ -276,3 +276,13 @@ func checkStatus(t *testing.T, tt testTarget, events int) {
 		t.Fatalf("status --wait for an idle group: exit %d, stderr %q; want 1 naming the lag", code, errs)
 	}
 }
+
+// TestIntegrationStatusNoTopics: status against a prefix with no topics
+// says what to do instead of printing Kafka's error code.
+func TestIntegrationStatusNoTopics(t *testing.T) {
+	brokers := infratest.Kafka(t)
+	code, _, errs := contrail(t, "status", "--brokers", strings.Join(brokers, ","), "--topic-prefix", infratest.Name(t, "none"))
+	if code != cli.ExitConfig || !strings.Contains(errs, "run 'contrail topics'") {
+		t.Fatalf("exit %d, stderr %q; want 2 telling to run contrail topics", code, errs)
+	}
+}
