@@ -144,6 +144,9 @@ func startProcessors(ctx context.Context, g *errgroup.Group, k kafkaSettings, p 
 			planFeeds = append(planFeeds, f)
 		}
 	}
+	if err := checkProcessTopics(ctx, adm, topo, planFeeds, p.steps); err != nil {
+		return err
+	}
 	for _, name := range p.steps {
 		role := "process_" + name
 		opts, err := kafka.Options(k.config(), role, st.log, st.reg)
@@ -243,5 +246,45 @@ func (v staticIDValue) Set(s string) error {
 		return fmt.Errorf("empty instance id")
 	}
 	*v.s, *v.static = s, true
+	return nil
+}
+
+// checkProcessTopics fails fast, naming the fix, when a step's topics are
+// missing (the group would wait for them silently) or a changelog's
+// partition count differs from its input's (state would be restored from
+// the wrong partition).
+func checkProcessTopics(ctx context.Context, adm *kadm.Client, topo *topology.Topology, planFeeds, steps []string) error {
+	var cfgs []runtime.Config
+	for _, s := range steps {
+		if s == "track" {
+			cfgs = append(cfgs, topo.TrackConfig(planFeeds))
+		} else {
+			cfgs = append(cfgs, topo.FlightConfig())
+		}
+	}
+	var names []string
+	for _, c := range cfgs {
+		names = append(names, append(c.Inputs, c.Changelog)...)
+	}
+	td, err := adm.ListTopics(ctx, names...)
+	if err != nil {
+		return fmt.Errorf("list the processor topics: %w", err)
+	}
+	var missing []string
+	for _, n := range names {
+		if d, ok := td[n]; !ok || d.Err != nil {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) > 0 {
+		return configErr("topics %s do not exist: run 'contrail topics' with the same --topic-prefix first", strings.Join(missing, ", "))
+	}
+	for _, c := range cfgs {
+		in, cl := len(td[c.StateTopic].Partitions), len(td[c.Changelog].Partitions)
+		if in != cl {
+			return configErr("%s has %d partitions but its changelog %s has %d: they must match (partition p of the changelog holds the state of input partition p)",
+				c.StateTopic, in, c.Changelog, cl)
+		}
+	}
 	return nil
 }

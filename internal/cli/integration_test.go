@@ -286,3 +286,13 @@ func TestIntegrationStatusNoTopics(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q; want 2 telling to run contrail topics", code, errs)
 	}
 }
+
+// TestIntegrationProcessNoTopics: process against a prefix without topics
+// fails at once, naming the fix, instead of waiting for them in silence.
+func TestIntegrationProcessNoTopics(t *testing.T) {
+	brokers := infratest.Kafka(t)
+	code, _, errs := contrail(t, "process", "--brokers", strings.Join(brokers, ","), "--topic-prefix", infratest.Name(t, "none"), "--listen", "127.0.0.1:0")
+	if code != cli.ExitConfig || !strings.Contains(errs, "run 'contrail topics'") {
+		t.Fatalf("exit %d, stderr %q; want 2 telling to run contrail topics", code, errs)
+	}
+}
