@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"golang.org/x/sync/errgroup"
@@ -144,7 +145,7 @@ func startProcessors(ctx context.Context, g *errgroup.Group, k kafkaSettings, p 
 			planFeeds = append(planFeeds, f)
 		}
 	}
-	if err := checkProcessTopics(ctx, adm, topo, planFeeds, p.steps); err != nil {
+	if err := checkProcessTopics(ctx, adm, topo, planFeeds, p.steps, st); err != nil {
 		return err
 	}
 	for _, name := range p.steps {
@@ -249,11 +250,11 @@ func (v staticIDValue) Set(s string) error {
 	return nil
 }
 
-// checkProcessTopics fails fast, naming the fix, when a step's topics are
-// missing (the group would wait for them silently) or a changelog's
-// partition count differs from its input's (state would be restored from
-// the wrong partition).
-func checkProcessTopics(ctx context.Context, adm *kadm.Client, topo *topology.Topology, planFeeds, steps []string) error {
+// checkProcessTopics waits, saying so in the log and on /readyz, until a
+// step's topics exist (a stage may start before 'contrail topics' ran), and
+// fails fast when a changelog's partition count differs from its input's
+// (state would be restored from the wrong partition).
+func checkProcessTopics(ctx context.Context, adm *kadm.Client, topo *topology.Topology, planFeeds, steps []string, st *stage) error {
 	var cfgs []runtime.Config
 	for _, s := range steps {
 		if s == "track" {
@@ -266,25 +267,41 @@ func checkProcessTopics(ctx context.Context, adm *kadm.Client, topo *topology.To
 	for _, c := range cfgs {
 		names = append(names, append(c.Inputs, c.Changelog)...)
 	}
-	td, err := adm.ListTopics(ctx, names...)
-	if err != nil {
-		return fmt.Errorf("list the processor topics: %w", err)
-	}
-	var missing []string
-	for _, n := range names {
-		if d, ok := td[n]; !ok || d.Err != nil {
-			missing = append(missing, n)
+	logged := false
+	for {
+		// A direct metadata request, not the client's cache: topics
+		// created a moment ago must be seen.
+		td, err := adm.ListTopics(kadm.WithAuthorizedOps(ctx), names...)
+		if err != nil {
+			return fmt.Errorf("list the processor topics: %w", err)
+		}
+		var missing []string
+		for _, n := range names {
+			if d, ok := td[n]; !ok || d.Err != nil {
+				missing = append(missing, n)
+			}
+		}
+		if len(missing) == 0 {
+			st.health.Ready("process-topics")
+			for _, c := range cfgs {
+				in, cl := len(td[c.StateTopic].Partitions), len(td[c.Changelog].Partitions)
+				if in != cl {
+					return configErr("%s has %d partitions but its changelog %s has %d: they must match (partition p of the changelog holds the state of input partition p)",
+						c.StateTopic, in, c.Changelog, cl)
+				}
+			}
+			return nil
+		}
+		reason := fmt.Sprintf("waiting for topics %s: run 'contrail topics' with the same --topic-prefix", strings.Join(missing, ", "))
+		st.health.NotReady("process-topics", reason)
+		if !logged {
+			st.log.Warn(reason)
+			logged = true
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
 		}
 	}
-	if len(missing) > 0 {
-		return configErr("topics %s do not exist: run 'contrail topics' with the same --topic-prefix first", strings.Join(missing, ", "))
-	}
-	for _, c := range cfgs {
-		in, cl := len(td[c.StateTopic].Partitions), len(td[c.Changelog].Partitions)
-		if in != cl {
-			return configErr("%s has %d partitions but its changelog %s has %d: they must match (partition p of the changelog holds the state of input partition p)",
-				c.StateTopic, in, c.Changelog, cl)
-		}
-	}
-	return nil
 }

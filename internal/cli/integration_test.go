@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -287,12 +288,39 @@ func TestIntegrationStatusNoTopics(t *testing.T) {
 	}
 }
 
-// TestIntegrationProcessNoTopics: process against a prefix without topics
-// fails at once, naming the fix, instead of waiting for them in silence.
-func TestIntegrationProcessNoTopics(t *testing.T) {
+// TestIntegrationProcessWaitsForTopics: process started before its topics
+// exist waits, saying which are missing and what to run, and is not ready
+// meanwhile; once they exist it starts.
+func TestIntegrationProcessWaitsForTopics(t *testing.T) {
 	brokers := infratest.Kafka(t)
-	code, _, errs := contrail(t, "process", "--brokers", strings.Join(brokers, ","), "--topic-prefix", infratest.Name(t, "none"), "--listen", "127.0.0.1:0")
-	if code != cli.ExitConfig || !strings.Contains(errs, "run 'contrail topics'") {
-		t.Fatalf("exit %d, stderr %q; want 2 telling to run contrail topics", code, errs)
+	prefix := infratest.Name(t, "late")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stderr syncBuffer
+	env := cli.Env{Stdout: io.Discard, Stderr: &stderr, Getenv: func(string) string { return "" }}
+	done := make(chan int, 1)
+	go func() {
+		done <- cli.Main(ctx, env, []string{"process", "--brokers", strings.Join(brokers, ","), "--topic-prefix", prefix, "--listen", "127.0.0.1:0"})
+	}()
+	for !strings.Contains(stderr.String(), "run 'contrail topics'") {
+		select {
+		case code := <-done:
+			t.Fatalf("process exited %d before its topics existed:\n%s", code, stderr.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	if code, out, errs := contrail(t, "topics", "--brokers", strings.Join(brokers, ","), "--topic-prefix", prefix); code != 0 {
+		t.Fatalf("topics exited %d\n%s%s", code, out, errs)
+	}
+	for !strings.Contains(stderr.String(), "processor step starting") {
+		select {
+		case code := <-done:
+			t.Fatalf("process exited %d:\n%s", code, stderr.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	cancel()
+	if code := <-done; code != cli.ExitOK {
+		t.Errorf("process exited %d after SIGTERM-like cancel:\n%s", code, stderr.String())
 	}
 }
