@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -69,22 +70,26 @@ func (r *Runner[S]) restore(ctx context.Context, p int32, upTo int64) (*store[S]
 			checkpoint = cover
 			return
 		}
+		key, ok := strings.CutPrefix(string(rec.Key), stateKeyPrefix)
+		if !ok {
+			return // not written by this runtime
+		}
 		if cover > upTo {
 			future = true
 			return
 		}
 		stats.snapshots++
-		e := st.keys[string(rec.Key)]
+		e := st.keys[key]
 		if e == nil {
 			e = &entry[S]{}
-			st.keys[string(rec.Key)] = e
+			st.keys[key] = e
 		} else {
 			st.sizeBytes -= int64(len(e.raw))
 		}
 		e.cover = cover
 		e.raw = rec.Value[8:]
 		if len(e.raw) == 0 {
-			delete(st.keys, string(rec.Key))
+			delete(st.keys, key)
 			return
 		}
 		st.sizeBytes += int64(len(e.raw))

@@ -70,7 +70,7 @@ func BenchmarkRestoreKafka(b *testing.B) {
 	for i := range keys {
 		off := rng.IntN(len(pool) - stateLen)
 		state := append(make([]byte, 8, stateLen), pool[off+8:off+stateLen]...)
-		cl.Produce(ctx, &kgo.Record{Topic: changelog, Partition: 0, Key: fmt.Appendf(nil, "FLT%07d", i), Value: state}, func(_ *kgo.Record, err error) {
+		cl.Produce(ctx, &kgo.Record{Topic: changelog, Partition: 0, Key: fmt.Appendf(nil, "%sFLT%07d", stateKeyPrefix, i), Value: state}, func(_ *kgo.Record, err error) {
 			if err != nil {
 				select {
 				case errs <- err:

@@ -50,6 +50,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -159,14 +160,8 @@ func (c Config) Validate() error {
 	case c.StateTopic != "" && c.Changelog == "":
 		return errors.New("runtime: a StateTopic needs a Changelog")
 	}
-	if c.StateTopic != "" {
-		found := false
-		for _, t := range c.Inputs {
-			found = found || t == c.StateTopic
-		}
-		if !found {
-			return fmt.Errorf("runtime: StateTopic %s is not among the Inputs", c.StateTopic)
-		}
+	if c.StateTopic != "" && !slices.Contains(c.Inputs, c.StateTopic) {
+		return fmt.Errorf("runtime: StateTopic %s is not among the Inputs", c.StateTopic)
 	}
 	return nil
 }
@@ -197,9 +192,13 @@ func (c *Context) Replaying() bool { return c.replay }
 // emitted timestamp. State must not depend on it.
 func (c *Context) Now() time.Time { return c.now }
 
-// checkpointKey is the changelog key of a partition's checkpoint marker. No
-// record key of a Contrail topic starts with a NUL byte.
-const checkpointKey = "\x00checkpoint"
+// Changelog keys: a key's snapshot is stateKeyPrefix and the key, a
+// partition's checkpoint marker is checkpointKey, so no input key, however
+// odd, can be taken for the marker.
+const (
+	stateKeyPrefix = "s:"
+	checkpointKey  = "c:"
+)
 
 // entry is one key's state in a store. A restored entry keeps its snapshot
 // bytes until first use, so restoring many keys costs little more than
@@ -456,7 +455,7 @@ func (r *Runner[S]) writeSnapshots(c *Context, p int32, st *store[S], checkpoint
 		} else {
 			delete(st.keys, key)
 		}
-		c.Emit(&kgo.Record{Topic: r.cfg.Changelog, Partition: p, Key: []byte(key), Value: val})
+		c.Emit(&kgo.Record{Topic: r.cfg.Changelog, Partition: p, Key: []byte(stateKeyPrefix + key), Value: val})
 		e.cover, e.pending, e.dirty = st.next, 0, false
 		delete(st.dirty, key)
 		r.m.snapshot(len(val))
