@@ -101,30 +101,7 @@ func (s *processScenario) settle(prefix string, p *proc) {
 
 // read returns every committed record of topic.
 func (s *processScenario) read(topic string) []*kgo.Record {
-	s.t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(s.seeds...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	ends, err := adm.ListEndOffsets(context.Background(), topic)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	var out []*kgo.Record
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		f := cl.PollFetches(ctx)
-		cancel()
-		if f.NumRecords() == 0 {
-			break
-		}
-		f.EachRecord(func(r *kgo.Record) { out = append(out, r) })
-	}
-	_ = ends
-	return out
+	return infratest.ReadTopic(s.t, s.seeds, topic)
 }
 
 // outputs summarises what a prefix's processors committed, in forms that

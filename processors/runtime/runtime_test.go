@@ -137,7 +137,7 @@ func (c cluster) readCommitted(t *testing.T, topic string, want int) []string {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	var out []string
 	for len(out) < want {

@@ -1,14 +1,13 @@
 package topology_test
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/contrail-atm/contrail/internal/infratest"
 	"github.com/contrail-atm/contrail/internal/simulate"
 	"github.com/contrail-atm/contrail/schemas"
 )
@@ -102,21 +101,5 @@ func TestTopologyOnKfake(t *testing.T) {
 }
 
 func readAll(t *testing.T, seeds []string, topic string) []*kgo.Record {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	var out []*kgo.Record
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-		f := cl.PollFetches(ctx)
-		cancel()
-		if f.NumRecords() == 0 {
-			return out
-		}
-		f.EachRecord(func(r *kgo.Record) { out = append(out, r) })
-	}
+	return infratest.ReadTopic(t, seeds, topic)
 }
