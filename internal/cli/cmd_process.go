@@ -158,13 +158,7 @@ func startProcessors(ctx context.Context, g *errgroup.Group, k kafkaSettings, p 
 		if err != nil {
 			return &ConfigError{Err: err}
 		}
-		var cfg runtime.Config
-		switch name {
-		case "track":
-			cfg = topo.TrackConfig(planFeeds)
-		case "flight":
-			cfg = topo.FlightConfig()
-		}
+		cfg := stepConfig(topo, name, planFeeds)
 		cfg.Group = p.group(k, name)
 		cfg.TransactionalID = fmt.Sprintf("%s-%s", cfg.Group, p.instance)
 		if p.static {
@@ -257,11 +251,7 @@ func (v staticIDValue) Set(s string) error {
 func checkProcessTopics(ctx context.Context, adm *kadm.Client, topo *topology.Topology, planFeeds, steps []string, st *stage) error {
 	var cfgs []runtime.Config
 	for _, s := range steps {
-		if s == "track" {
-			cfgs = append(cfgs, topo.TrackConfig(planFeeds))
-		} else {
-			cfgs = append(cfgs, topo.FlightConfig())
-		}
+		cfgs = append(cfgs, stepConfig(topo, s, planFeeds))
 	}
 	var names []string
 	for _, c := range cfgs {
@@ -304,4 +294,12 @@ func checkProcessTopics(ctx context.Context, adm *kadm.Client, topo *topology.To
 		case <-time.After(time.Second):
 		}
 	}
+}
+
+// stepConfig is the runtime configuration of a step ("track" or "flight").
+func stepConfig(topo *topology.Topology, step string, planFeeds []string) runtime.Config {
+	if step == "track" {
+		return topo.TrackConfig(planFeeds)
+	}
+	return topo.FlightConfig()
 }

@@ -152,48 +152,17 @@ func settledLag(ctx context.Context, reader []kgo.Opt, ends kadm.ListedOffsets, 
 
 // dataBefore reports whether topic/p may hold a data record in [from, to):
 // false only when every record up to to-1 was read and was a transaction
-// marker (or aborted data, which read_committed skips).
+// marker (or aborted data, which read_committed skips). Nothing readable in
+// time (a slow fetch, or a transaction still open: read_committed stops at
+// its start) counts as data: not caught up yet, the caller asks again.
 func dataBefore(ctx context.Context, reader []kgo.Opt, topic string, p int32, from, to int64) (bool, error) {
-	opts := append([]kgo.Opt{}, reader...)
-	opts = append(opts,
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {p: kgo.NewOffset().At(from)}}),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.KeepControlRecords(),
-	)
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return false, fmt.Errorf("probe %s/%d: %w", topic, p, err)
+	data := false
+	err := ReadRange(ctx, reader, topic, p, from, to, 2*time.Second, 1, func(r *kgo.Record) bool {
+		data = !r.Attrs.IsControl()
+		return !data
+	})
+	if errors.Is(err, ErrIdle) {
+		return true, nil
 	}
-	defer cl.Close()
-	for {
-		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		f := cl.PollFetches(pctx)
-		cancel()
-		if ctx.Err() != nil {
-			return false, ctx.Err()
-		}
-		if f.NumRecords() == 0 {
-			// Nothing readable in time: a slow fetch, or a transaction
-			// still open (read_committed stops at its start). Only
-			// markers seen up to the end prove the gap holds no data,
-			// so this counts as not caught up yet; the caller asks again.
-			return true, nil
-		}
-		data, done := false, false
-		f.EachRecord(func(r *kgo.Record) {
-			if r.Offset >= to {
-				done = true
-				return
-			}
-			if !r.Attrs.IsControl() {
-				data, done = true, true
-			}
-			if r.Offset >= to-1 {
-				done = true
-			}
-		})
-		if data || done {
-			return data, nil
-		}
-	}
+	return data, err
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/contrail-atm/contrail/internal/kafka"
 )
 
 // idleEnd is how long a restore read waits for more records before it takes
@@ -162,61 +164,22 @@ func (r *Runner[S]) changelogEnd(ctx context.Context, p int32) (kadm.ListedOffse
 }
 
 // read calls fn for each record (control records included, under
-// read_committed) of topic/p in [from, to), stopping at to.
+// read_committed) of topic/p in [from, to). The end is normally reached by
+// offset; three idle periods in a row (compaction removed the last markers)
+// end it too, with a warning: a single slow fetch must not end a restore
+// early.
 func (r *Runner[S]) read(ctx context.Context, topic string, p int32, from, to int64, fn func(*kgo.Record)) error {
-	if from >= to {
+	err := kafka.ReadRange(ctx, r.cfg.ReaderOpts, topic, p, from, to, idleEnd, 3, func(rec *kgo.Record) bool {
+		fn(rec)
+		return true
+	})
+	if errors.Is(err, kafka.ErrIdle) {
+		r.log.Warn("restore read idle before reaching the end offset; taking the partition as complete",
+			"topic", topic, "partition", p, "end", to, "idle", 3*idleEnd)
 		return nil
 	}
-	opts := append([]kgo.Opt{}, r.cfg.ReaderOpts...)
-	opts = append(opts,
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {p: kgo.NewOffset().At(from)}}),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.KeepControlRecords(),
-		kgo.FetchMaxBytes(64<<20),
-	)
-	cl, err := kgo.NewClient(opts...)
 	if err != nil {
-		return fmt.Errorf("step %s: restore client: %w", r.cfg.Name, err)
+		return fmt.Errorf("step %s: %w", r.cfg.Name, err)
 	}
-	defer cl.Close()
-	idle := 0
-	for {
-		pctx, cancel := context.WithTimeout(ctx, idleEnd)
-		fetches := cl.PollFetches(pctx)
-		cancel()
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		done := false
-		for _, fe := range fetches.Errors() {
-			if errors.Is(fe.Err, context.DeadlineExceeded) {
-				// Three idle periods in a row, not one: a slow fetch must
-				// not end a restore early.
-				if idle++; idle < 3 {
-					continue
-				}
-				r.log.Warn("restore read idle before reaching the end offset; taking the partition as complete",
-					"topic", topic, "partition", p, "end", to, "idle", 3*idleEnd)
-				done = true
-				continue
-			}
-			return fmt.Errorf("step %s: read %s partition %d: %w", r.cfg.Name, topic, p, fe.Err)
-		}
-		if fetches.NumRecords() > 0 {
-			idle = 0
-		}
-		fetches.EachRecord(func(rec *kgo.Record) {
-			if rec.Offset >= to {
-				done = true
-				return
-			}
-			fn(rec)
-			if rec.Offset >= to-1 {
-				done = true
-			}
-		})
-		if done {
-			return nil
-		}
-	}
+	return nil
 }

@@ -417,6 +417,7 @@ func (r *Runner[S]) apply(c *Context, st *store[S], rec *kgo.Record) (err error)
 		if e.st, err = r.step.DecodeState(e.raw); err != nil {
 			return fmt.Errorf("step %s: decode state of key %q from %s: %w", r.cfg.Name, key, r.cfg.Changelog, err)
 		}
+		st.sizeBytes -= int64(len(e.raw))
 		e.raw = nil
 	}
 	ns, err := r.step.Process(c, rec, e.st)

@@ -72,24 +72,9 @@ func (s *TrackStep) Process(c *runtime.Context, r *kgo.Record, st *track.State) 
 	verdict := schemas.OutcomeApplied
 	var reason string
 	var lateness time.Duration
-	rank := func(o string) int {
-		switch o {
-		case schemas.OutcomeApplied:
-			return 6
-		case schemas.OutcomeBuffered:
-			return 5
-		case schemas.OutcomeStale:
-			return 4
-		case schemas.OutcomeDuplicate:
-			return 3
-		case schemas.OutcomeInvalid:
-			return 2
-		}
-		return 1
-	}
 	seen := false
 	judge := func(o, why string, late time.Duration) {
-		if !seen || rank(o) > rank(verdict) {
+		if !seen || verdictRank(o) > verdictRank(verdict) {
 			verdict, reason, lateness, seen = o, why, late, true
 		}
 	}
@@ -225,4 +210,23 @@ func (s *TrackStep) DecodeState(b []byte) (*track.State, error) {
 		return nil, err
 	}
 	return &st, nil
+}
+
+// verdictRank orders the verdicts one SBS line can get from its outputs: the
+// line's outcome is the best of them (a line that moved one aspect was
+// applied, even if another of its aspects was stale).
+func verdictRank(o string) int {
+	switch o {
+	case schemas.OutcomeApplied:
+		return 6
+	case schemas.OutcomeBuffered:
+		return 5
+	case schemas.OutcomeStale:
+		return 4
+	case schemas.OutcomeDuplicate:
+		return 3
+	case schemas.OutcomeInvalid:
+		return 2
+	}
+	return 1
 }
