@@ -35,14 +35,23 @@ func samples() map[string][]schemas.Value {
 	}
 	full := &schemas.FlightState{GUFI: "g", Callsign: "DLH4AB", Lifecycle: schemas.LifecycleLanded, LastPosition: &pos,
 		AspectTS: map[string]time.Time{"plan": t0}, Covers: []schemas.LogPosition{{Topic: "t", Partition: 1, Offset: 2}}, UpdatedTS: t0}
+	lat, lon, gs, alt, no := 48.1, 11.5, 431.5, int32(-1200), false
+	withKinematics := &schemas.FlightState{GUFI: "g", AltitudeFt: &alt, GroundSpeedKt: &gs, TrackDeg: &gs, VerticalRateFpm: &alt, OnGround: &no, UpdatedTS: t0}
 	return map[string][]schemas.Value{
 		schemas.EnvelopeSchema:    envs,
 		schemas.RejectedSchema:    rejs,
 		schemas.DomainEventSchema: events,
-		schemas.FlightStateSchema: {full, &schemas.FlightState{}},
+		schemas.FlightStateSchema: {full, &schemas.FlightState{}, withKinematics},
+		schemas.AircraftStateSchema: {
+			&schemas.AircraftState{ICAO24: "4CA1B2", FirstSeen: t0, LastSeen: t0, UpdatedTS: t0, Messages: 1},
+			&schemas.AircraftState{ICAO24: "4CA1B2", Callsign: "DLH4AB", PositionTS: t0, Lat: &lat, Lon: &lon, AltitudeFt: &alt,
+				GroundSpeedKt: &gs, TrackDeg: &gs, VerticalRateFpm: &alt, Squawk: "7700", OnGround: &no,
+				AspectTS: map[string]time.Time{"identity": t0, "altitude": t0}, FirstSeen: t0, LastSeen: t0, Messages: 9, UpdatedTS: t0},
+		},
 		schemas.TrackEventSchema: {
 			&schemas.TrackEvent{EventID: "e", ICAO24: "4ca1b2", Callsign: "DLH4AB", TS: t0, Position: &pos},
 			&schemas.TrackEvent{EventID: "e", ICAO24: "4ca1b2", Callsign: "DLH4AB", TS: t0, Squawk: "7700", Revoked: true},
+			&schemas.TrackEvent{EventID: "e", ICAO24: "4ca1b2", Callsign: "DLH4AB", TS: t0, AltitudeFt: &alt, GroundSpeedKt: &gs, TrackDeg: &gs, VerticalRateFpm: &alt},
 		},
 		schemas.OutcomeSchema: {
 			&schemas.Outcome{EventID: "e", Feed: "sbs", Step: "track", Outcome: schemas.OutcomeStale, Reason: "position", ProducerTS: t0, Lateness: time.Second, ProcessedTS: t0},
@@ -121,7 +130,7 @@ func TestEvolution(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			all := samples()
-			if got, want := reg.Names(), []string{"domain_event", "envelope", "flight_state", "outcome", "rejected", "track_event"}; !reflect.DeepEqual(got, want) {
+			if got, want := reg.Names(), []string{"aircraft_state", "domain_event", "envelope", "flight_state", "outcome", "rejected", "track_event"}; !reflect.DeepEqual(got, want) {
 				t.Errorf("schema names %v, want %v (add samples for a new schema)", got, want)
 			}
 			for _, n := range reg.Names() {

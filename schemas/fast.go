@@ -29,7 +29,7 @@ type fastValue interface {
 // fastVersions are the schema versions the fast codecs are written for. A
 // registry whose latest version of a schema is another one (a newer
 // binary's schema, or a test's) uses the generic path.
-var fastVersions = map[string]int{EnvelopeSchema: 1, TrackEventSchema: 1, OutcomeSchema: 1, DomainEventSchema: 1, FlightStateSchema: 1}
+var fastVersions = map[string]int{EnvelopeSchema: 1, TrackEventSchema: 2, OutcomeSchema: 1, DomainEventSchema: 1, FlightStateSchema: 2}
 
 var (
 	fastOnce sync.Once
@@ -426,6 +426,10 @@ func (e *TrackEvent) appendDatum(w *avroWriter) error {
 	w.optStr(e.Squawk)
 	w.optBool(e.OnGround)
 	w.boolean(e.Revoked)
+	w.optInt(e.AltitudeFt)
+	w.optDouble(e.GroundSpeedKt)
+	w.optDouble(e.TrackDeg)
+	w.optInt(e.VerticalRateFpm)
 	return nil
 }
 
@@ -438,6 +442,10 @@ func (e *TrackEvent) readDatum(r *avroReader) {
 	e.Squawk = r.optStr()
 	e.OnGround = r.optBool()
 	e.Revoked = r.boolean()
+	e.AltitudeFt = r.optInt()
+	e.GroundSpeedKt = r.optDouble()
+	e.TrackDeg = r.optDouble()
+	e.VerticalRateFpm = r.optInt()
 }
 
 func (o *Outcome) appendDatum(w *avroWriter) error {
@@ -623,6 +631,11 @@ func (s *FlightState) appendDatum(w *avroWriter) error {
 	}
 	w.long(0)
 	w.ts(s.UpdatedTS)
+	w.optInt(s.AltitudeFt)
+	w.optDouble(s.GroundSpeedKt)
+	w.optDouble(s.TrackDeg)
+	w.optInt(s.VerticalRateFpm)
+	w.optBool(s.OnGround)
 	return nil
 }
 
@@ -648,4 +661,9 @@ func (s *FlightState) readDatum(r *avroReader) {
 		s.Covers = append(s.Covers, LogPosition{Topic: r.str(), Partition: r.int(), Offset: r.long()})
 	})
 	s.UpdatedTS = r.ts()
+	s.AltitudeFt = r.optInt()
+	s.GroundSpeedKt = r.optDouble()
+	s.TrackDeg = r.optDouble()
+	s.VerticalRateFpm = r.optInt()
+	s.OnGround = r.optBool()
 }

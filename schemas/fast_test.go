@@ -28,6 +28,8 @@ func fastSamples() []Value {
 		&TrackEvent{EventID: "e", ICAO24: "4ca1b2", Callsign: "EIN12", TS: t0, Position: &pos},
 		&TrackEvent{EventID: "e", ICAO24: "4ca1b2", Callsign: "EIN12", TS: t0, Squawk: "7700", OnGround: &yes, Revoked: true,
 			Position: &Position{TS: t0, ICAO24: "4ca1b2", Lat: 1, Lon: 2}},
+		&TrackEvent{EventID: "e", ICAO24: "4ca1b2", Callsign: "EIN12", TS: t0, AltitudeFt: &alt, GroundSpeedKt: &gs, TrackDeg: &trk, VerticalRateFpm: &vr},
+		&TrackEvent{EventID: "e", ICAO24: "4ca1b2", Callsign: "EIN12", TS: t0, Squawk: "1000", AltitudeFt: &alt},
 		&Outcome{EventID: "e", Feed: "sbs", Step: "track", Outcome: OutcomeStale, Reason: "position", ProducerTS: t0, Lateness: 1500 * time.Millisecond, GUFI: "g", ProcessedTS: t0},
 		&Outcome{EventID: "e", Feed: "sbs", Step: "track", Outcome: OutcomeApplied, ProducerTS: t0, ProcessedTS: t0},
 		ev(DomainEvent{FlightPlanned: &FlightPlanned{Plan: plan}}),
@@ -51,6 +53,8 @@ func fastSamples() []Value {
 			AspectTS: map[string]time.Time{"plan": t0}, EventCount: 42,
 			Covers: []LogPosition{{Topic: "t", Partition: 2, Offset: 99}, {Topic: "u", Partition: 0, Offset: 1}}, UpdatedTS: t0},
 		&FlightState{GUFI: "g", UpdatedTS: t0},
+		&FlightState{GUFI: "g", UpdatedTS: t0, AltitudeFt: &alt, GroundSpeedKt: &gs, TrackDeg: &trk, VerticalRateFpm: &vr, OnGround: &yes},
+		&FlightState{GUFI: "g", UpdatedTS: t0, AltitudeFt: &alt, OnGround: &no},
 		&FlightState{GUFI: "g", Lifecycle: LifecycleCancelled, AspectTS: map[string]time.Time{"plan": t0, "position": t0, "status": t0}},
 	}
 }

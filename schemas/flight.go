@@ -46,6 +46,15 @@ type FlightState struct {
 	// ("plan", "position", "status", ...).
 	AspectTS   map[string]time.Time
 	EventCount int64
+	// AltitudeFt, GroundSpeedKt, TrackDeg, VerticalRateFpm and OnGround
+	// (schema v2) are the current value of the altitude, velocity and
+	// ground aspects, each the newest by producer time of its own evidence;
+	// LastPosition keeps only what the last position report carried.
+	AltitudeFt      *int32
+	GroundSpeedKt   *float64
+	TrackDeg        *float64
+	VerticalRateFpm *int32
+	OnGround        *bool
 	// Covers lists the input positions the snapshot includes.
 	Covers    []LogPosition
 	UpdatedTS time.Time
@@ -91,6 +100,12 @@ func (s *FlightState) toNative() map[string]any {
 		"event_count":   s.EventCount,
 		"covers":        covers,
 		"updated_ts":    s.UpdatedTS,
+
+		"altitude_ft":       nullI32(s.AltitudeFt),
+		"ground_speed_kt":   nullF64(s.GroundSpeedKt),
+		"track_deg":         nullF64(s.TrackDeg),
+		"vertical_rate_fpm": nullI32(s.VerticalRateFpm),
+		"on_ground":         nullBool(s.OnGround),
 	}
 }
 
@@ -112,6 +127,12 @@ func (s *FlightState) fromNative(m map[string]any) {
 		Emergency:    boolean(m, "emergency"),
 		EventCount:   i64(m, "event_count"),
 		UpdatedTS:    tm(m, "updated_ts"),
+
+		AltitudeFt:      optI32(m, "altitude_ft"),
+		GroundSpeedKt:   optF64(m, "ground_speed_kt"),
+		TrackDeg:        optF64(m, "track_deg"),
+		VerticalRateFpm: optI32(m, "vertical_rate_fpm"),
+		OnGround:        optBool(m, "on_ground"),
 	}
 	if p := record(m, "last_position"); p != nil {
 		pos := positionFromNative(p)

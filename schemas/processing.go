@@ -23,6 +23,18 @@ type TrackEvent struct {
 	Squawk   string
 	OnGround *bool
 	Revoked  bool
+	// AltitudeFt is the altitude aspect and GroundSpeedKt, TrackDeg and
+	// VerticalRateFpm the velocity aspect (schema v2), set when this event
+	// carries them: the aircraft's current value, stamped by TS and EventID.
+	AltitudeFt      *int32
+	GroundSpeedKt   *float64
+	TrackDeg        *float64
+	VerticalRateFpm *int32
+}
+
+// HasVelocity reports whether e carries the velocity aspect.
+func (e *TrackEvent) HasVelocity() bool {
+	return e.GroundSpeedKt != nil || e.TrackDeg != nil || e.VerticalRateFpm != nil
 }
 
 // SchemaName implements Value.
@@ -42,6 +54,11 @@ func (e *TrackEvent) toNative() map[string]any {
 		"squawk":    nullStr(e.Squawk),
 		"on_ground": nullBool(e.OnGround),
 		"revoked":   e.Revoked,
+
+		"altitude_ft":       nullI32(e.AltitudeFt),
+		"ground_speed_kt":   nullF64(e.GroundSpeedKt),
+		"track_deg":         nullF64(e.TrackDeg),
+		"vertical_rate_fpm": nullI32(e.VerticalRateFpm),
 	}
 }
 
@@ -54,6 +71,11 @@ func (e *TrackEvent) fromNative(m map[string]any) {
 		Squawk:   optStr(m, "squawk"),
 		OnGround: optBool(m, "on_ground"),
 		Revoked:  boolean(m, "revoked"),
+
+		AltitudeFt:      optI32(m, "altitude_ft"),
+		GroundSpeedKt:   optF64(m, "ground_speed_kt"),
+		TrackDeg:        optF64(m, "track_deg"),
+		VerticalRateFpm: optI32(m, "vertical_rate_fpm"),
 	}
 	if p := record(m, "position"); p != nil {
 		pos := positionFromNative(p)

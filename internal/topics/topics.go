@@ -87,6 +87,14 @@ func (n Names) FlightState() string { return n.p() + ".flights.state" }
 // step outputs and plan/system envelopes, keyed by callsign.
 func (n Names) FlightInput() string { return n.p() + ".flights.input" }
 
+// AircraftState is the compacted topic of the track step's current picture
+// of every aircraft heard, keyed by ICAO address.
+func (n Names) AircraftState() string { return n.p() + ".aircraft.state" }
+
+// AircraftPositions is the track history of every aircraft heard,
+// identified or not, keyed by ICAO address.
+func (n Names) AircraftPositions() string { return n.p() + ".aircraft.positions" }
+
 // Outcomes is the per-event processing verdict topic (applied, stale, ...).
 func (n Names) Outcomes() string { return n.p() + ".outcomes" }
 
@@ -131,6 +139,8 @@ func Plan(o Options) []Spec {
 		Spec{Name: n.FlightState(), Partitions: o.Partitions, ReplicationFactor: o.ReplicationFactor, Configs: map[string]string{"cleanup.policy": "compact"}},
 		Spec{Name: n.FlightInput(), Partitions: o.Partitions, ReplicationFactor: o.ReplicationFactor, Configs: del(o.IngestRetention)},
 		Spec{Name: n.Outcomes(), Partitions: o.Partitions, ReplicationFactor: o.ReplicationFactor, Configs: del(o.RawRetention)},
+		Spec{Name: n.AircraftState(), Partitions: o.Partitions, ReplicationFactor: o.ReplicationFactor, Configs: map[string]string{"cleanup.policy": "compact"}},
+		Spec{Name: n.AircraftPositions(), Partitions: o.Partitions, ReplicationFactor: o.ReplicationFactor, Configs: del(o.RawRetention)},
 	)
 	for _, step := range Steps {
 		specs = append(specs, Spec{Name: n.Changelog(step), Partitions: o.Partitions, ReplicationFactor: o.ReplicationFactor,

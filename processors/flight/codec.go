@@ -13,7 +13,11 @@ import (
 // stateFormat is the leading byte of the binary state encoding. A decoder
 // rejects formats it does not know; a new layout gets a new number and the
 // old one stays readable.
-const stateFormat byte = 1
+const stateFormat byte = 2
+
+// stateFormatV1 lacks the altitude, velocity and ground aspects (their
+// stamps and Flight.Kinematics); it decodes with them zero.
+const stateFormatV1 byte = 1
 
 // ErrEncoding is wrapped by UnmarshalBinary for bytes that are not a state.
 var ErrEncoding = errors.New("invalid flight state encoding")
@@ -49,10 +53,10 @@ func (st *State) UnmarshalBinary(b []byte) error {
 	if len(b) == 0 {
 		return fmt.Errorf("%w: empty", ErrEncoding)
 	}
-	if b[0] != stateFormat {
-		return fmt.Errorf("%w: format %d, want %d", ErrEncoding, b[0], stateFormat)
+	if b[0] != stateFormat && b[0] != stateFormatV1 {
+		return fmt.Errorf("%w: format %d, want %d or %d", ErrEncoding, b[0], stateFormatV1, stateFormat)
 	}
-	r := reader{Reader: binenc.NewReader(b[1:], ErrEncoding)}
+	r := reader{Reader: binenc.NewReader(b[1:], ErrEncoding), format: b[0]}
 	var s State
 	s.Callsign = r.str()
 	s.MaxTS = r.Varint()
@@ -165,9 +169,20 @@ func (w *writer) position(p *schemas.Position) {
 	if p.TS.IsZero() {
 		return
 	}
+	w.posBody(p)
+}
+
+// posBody writes a position without its time.
+func (w *writer) posBody(p *schemas.Position) {
 	w.str(p.ICAO24)
 	w.f64(p.Lat)
 	w.f64(p.Lon)
+	w.posOptional(p)
+}
+
+// posOptional writes a position's optional values: a flag byte, then each
+// value present.
+func (w *writer) posOptional(p *schemas.Position) {
 	var flags byte
 	if p.AltitudeFt != nil {
 		flags |= posAlt
@@ -228,7 +243,7 @@ func (w *writer) flight(f *Flight) {
 		w.str(o.Code)
 	}
 	w.int(int64(f.Episodes))
-	for _, s := range f.Latest {
+	for _, s := range f.Latest[:numAspectsV1] {
 		w.stamp(s)
 	}
 	w.uint(uint64(len(f.Recent)))
@@ -238,11 +253,17 @@ func (w *writer) flight(f *Flight) {
 	w.bool(f.DepartedSent)
 	w.bool(f.ArrivedSent)
 	w.int(f.EventCount)
+	// Format 2.
+	for _, s := range f.Latest[numAspectsV1:] {
+		w.stamp(s)
+	}
+	w.posOptional(&f.Kinematics)
 }
 
 type reader struct {
 	*binenc.Reader
-	strs []string
+	strs   []string
+	format byte
 }
 
 // str reads a string written by writer.str: its bytes, or a reference to
@@ -309,9 +330,17 @@ func (r *reader) position(p *schemas.Position) {
 	if p.TS.IsZero() {
 		return
 	}
+	r.posBody(p)
+}
+
+func (r *reader) posBody(p *schemas.Position) {
 	p.ICAO24 = r.str()
 	p.Lat = r.F64()
 	p.Lon = r.F64()
+	r.posOptional(p)
+}
+
+func (r *reader) posOptional(p *schemas.Position) {
 	flags := r.Byte()
 	if flags&^(posAlt|posGS|posTrack|posVR|posGround|posGroundTrue) != 0 {
 		r.Fail("position flags")
@@ -368,7 +397,7 @@ func (r *reader) flight(f *Flight) {
 		}
 	}
 	f.Episodes = int32(r.Varint())
-	for i := range f.Latest {
+	for i := range f.Latest[:numAspectsV1] {
 		f.Latest[i] = r.stamp()
 	}
 	if n := r.Count(2); n > 0 {
@@ -380,4 +409,10 @@ func (r *reader) flight(f *Flight) {
 	f.DepartedSent = r.Bool()
 	f.ArrivedSent = r.Bool()
 	f.EventCount = r.Varint()
+	if r.format >= 2 {
+		for i := numAspectsV1; i < int(NumAspects); i++ {
+			f.Latest[i] = r.stamp()
+		}
+		r.posOptional(&f.Kinematics)
+	}
 }

@@ -28,10 +28,16 @@ const (
 	AspectSquawk
 	AspectStatus // departure, arrival, cancellation, on-ground
 	AspectAlert
+	AspectAltitude // newest altitude, from any surveillance message carrying one
+	AspectVelocity // newest velocity report (ground speed, track, vertical rate)
+	AspectGround   // newest ground flag
 	NumAspects
 )
 
-var aspectNames = [NumAspects]string{"plan", "position", "squawk", "status", "alert"}
+// numAspectsV1 is how many aspects state format 1 encoded.
+const numAspectsV1 = 5
+
+var aspectNames = [NumAspects]string{"plan", "position", "squawk", "status", "alert", "altitude", "velocity", "ground"}
 
 func (a Aspect) String() string {
 	if a < NumAspects {
@@ -81,7 +87,11 @@ type Flight struct {
 	// on-ground position after it (0 when none).
 	FirstAirborne, LandedTS int64
 	Position                schemas.Position // last position; TS zero when none
-	Squawk                  string
+	// Kinematics holds the current altitude, velocity and ground flag, each
+	// the newest by Stamp of its own aspect (AspectAltitude, AspectVelocity,
+	// AspectGround); its TS, ICAO24, Lat and Lon are unused.
+	Kinematics schemas.Position
+	Squawk     string
 	// Squawks is the squawk history within Config.Horizon of the newest
 	// (plus the newest before that), for emergency episodes.
 	Squawks  []SquawkObs
@@ -562,7 +572,7 @@ func (s *Step) trackFlight(st *State, t int64, at Stamp) int {
 
 func (s *Step) applyTrack(st *State, in *Input, at Stamp, out []schemas.DomainEvent, res *Result) []schemas.DomainEvent {
 	tm := in.Track
-	if tm.Position == nil && tm.Squawk == "" && tm.OnGround == nil {
+	if tm.Position == nil && tm.Squawk == "" && tm.OnGround == nil && tm.AltitudeFt == nil && !tm.hasVelocity() {
 		res.Outcome, res.Reason = OutcomeInvalid, ReasonNoTrackData
 		return out
 	}
@@ -656,6 +666,34 @@ func (s *Step) applyTrack(st *State, in *Input, at Stamp, out []schemas.DomainEv
 	if refold && len(f.Plans) > 0 {
 		out = s.refold(f, in, -1, out)
 	}
+	// The kinematic aspects: last writer wins by Stamp, each on its own.
+	k := &f.Kinematics
+	if tm.AltitudeFt != nil {
+		if at.After(f.Latest[AspectAltitude]) {
+			f.Latest[AspectAltitude], applied = at, true
+			v := *tm.AltitudeFt
+			k.AltitudeFt = &v
+		} else {
+			loseTo(AspectAltitude)
+		}
+	}
+	if tm.hasVelocity() {
+		if at.After(f.Latest[AspectVelocity]) {
+			f.Latest[AspectVelocity], applied = at, true
+			k.GroundSpeedKt, k.TrackDeg, k.VerticalRateFpm = copyF(tm.GroundSpeedKt), copyF(tm.TrackDeg), copyI(tm.VerticalRateFpm)
+		} else {
+			loseTo(AspectVelocity)
+		}
+	}
+	if tm.OnGround != nil {
+		if at.After(f.Latest[AspectGround]) {
+			f.Latest[AspectGround], applied = at, true
+			g := *tm.OnGround
+			k.OnGround = &g
+		} else {
+			loseTo(AspectGround)
+		}
+	}
 	if tm.Squawk != "" {
 		var ok bool
 		out, ok = s.squawk(f, in, at, tm.Squawk, out)
@@ -675,6 +713,22 @@ func (s *Step) applyTrack(st *State, in *Input, at Stamp, out []schemas.DomainEv
 		res.Outcome = OutcomeApplied
 	}
 	return out
+}
+
+func copyF(p *float64) *float64 {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+func copyI(p *int32) *int32 {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 // IsEmergency reports whether a squawk declares an emergency: 7500

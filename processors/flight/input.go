@@ -85,6 +85,17 @@ type TrackMsg struct {
 	Squawk   string            // "" when unknown/unchanged
 	OnGround *bool
 	Revoked  bool // a position recorded earlier was judged implausible later (remove from history)
+	// AltitudeFt is the aircraft's current altitude and GroundSpeedKt,
+	// TrackDeg and VerticalRateFpm its current velocity report, when the
+	// evidence carries those aspects (nil otherwise).
+	AltitudeFt      *int32
+	GroundSpeedKt   *float64
+	TrackDeg        *float64
+	VerticalRateFpm *int32
+}
+
+func (tm *TrackMsg) hasVelocity() bool {
+	return tm.GroundSpeedKt != nil || tm.TrackDeg != nil || tm.VerticalRateFpm != nil
 }
 
 // AlertMsg is a system event about a flight from the JSON events feed:

@@ -26,6 +26,8 @@ func (f *Flight) Snapshot() schemas.FlightState {
 		Emergency:    IsEmergency(f.Squawk),
 		EventCount:   f.EventCount,
 	}
+	k := f.Kinematics
+	fs.AltitudeFt, fs.GroundSpeedKt, fs.TrackDeg, fs.VerticalRateFpm, fs.OnGround = k.AltitudeFt, k.GroundSpeedKt, k.TrackDeg, k.VerticalRateFpm, k.OnGround
 	if !f.Position.TS.IsZero() {
 		p := f.Position
 		fs.LastPosition = &p

@@ -85,6 +85,27 @@ type BatchEnder interface {
 	EndBatch(c *Context) error
 }
 
+// ErrOutput is wrapped by a Step's error when it cannot produce an output
+// for a record (an encoding failure, a value its schema cannot hold): the
+// record is not bad input the step could judge, and committing the
+// transaction without the output would lose it. The runner aborts the
+// transaction and, when the record is delivered again, hands it to the
+// step's Quarantine (Quarantiner) instead of Process: the rest of the batch
+// goes through and the record ends where the step puts it (the rejected
+// topic) with the reason. Without a Quarantiner the error stops the runner.
+var ErrOutput = errors.New("output cannot be produced")
+
+// Quarantiner is implemented by steps that can set aside a record whose
+// outputs could not be produced (see ErrOutput). Quarantine is called in
+// place of Process or Route for that record, with the error it caused; the
+// record's key keeps its state. A record is quarantined only by the
+// instance that saw it fail: after a crash, a restore replay applies it to
+// the state like any other (without outputs), and the live run fails on it
+// and quarantines it again.
+type Quarantiner interface {
+	Quarantine(c *Context, rec *kgo.Record, cause error) error
+}
+
 // Config describes one runner. Zero values of the tuning fields take the
 // documented defaults.
 type Config struct {
@@ -233,6 +254,29 @@ type Runner[S any] struct {
 	drop   map[int32]bool // partitions revoked or lost since the last batch
 	dropA  bool           // drop every store
 	stores map[int32]*store[S]
+	// poison holds the records whose outputs could not be produced, by
+	// topic/partition@offset, with the error: see ErrOutput.
+	poison map[string]error
+}
+
+func recordRef(topic string, partition int32, offset int64) string {
+	return fmt.Sprintf("%s/%d@%d", topic, partition, offset)
+}
+
+// quarantined hands rec to the step's Quarantine when it failed to
+// produce outputs before; ok is false for any other record.
+func (r *Runner[S]) quarantined(c *Context, rec *kgo.Record) (ok bool, err error) {
+	if len(r.poison) == 0 || c.replay {
+		return false, nil
+	}
+	ref := recordRef(rec.Topic, rec.Partition, rec.Offset)
+	cause, ok := r.poison[ref]
+	if !ok {
+		return false, nil
+	}
+	delete(r.poison, ref)
+	r.log.Warn("record quarantined: its outputs could not be produced", "record", ref, "err", cause)
+	return true, r.step.(Quarantiner).Quarantine(c, rec, cause)
 }
 
 // New builds a runner; Run starts it. adm is used to look up committed
@@ -243,7 +287,7 @@ func New[S any](cfg Config, step Step[S], adm *kadm.Client) (*Runner[S], error) 
 	}
 	cfg = cfg.withDefaults()
 	r := &Runner[S]{cfg: cfg, step: step, adm: adm, log: cfg.Log.With("step", cfg.Name),
-		drop: map[int32]bool{}, stores: map[int32]*store[S]{}}
+		drop: map[int32]bool{}, stores: map[int32]*store[S]{}, poison: map[string]error{}}
 	r.m = cfg.Metrics.forStep(cfg.Name)
 	opts := append([]kgo.Opt{}, cfg.ClientOpts...)
 	opts = append(opts,
@@ -379,10 +423,21 @@ func (r *Runner[S]) batch(ctx context.Context, fetches kgo.Fetches) error {
 		procErr = r.snapshots(c, fp.Partition, st, start)
 	})
 	if be, ok := r.step.(BatchEnder); ok && procErr == nil {
+		c.Topic = "" // no one record to blame: see ErrOutput
 		procErr = be.EndBatch(c)
 	}
 	if procErr != nil {
 		r.abort(ctx)
+		if _, ok := r.step.(Quarantiner); ok && errors.Is(procErr, ErrOutput) && c.Topic != "" {
+			ref := recordRef(c.Topic, c.Partition, c.Offset)
+			if _, again := r.poison[ref]; !again {
+				// Aborted: the consumer rewinds and the record comes again.
+				r.log.Warn("transaction aborted: a record's outputs could not be produced; it is quarantined when delivered again",
+					"record", ref, "err", procErr)
+				r.poison[ref] = procErr
+				return nil
+			}
+		}
 		return procErr
 	}
 	r.m.observeIn(in)
@@ -392,6 +447,9 @@ func (r *Runner[S]) batch(ctx context.Context, fetches kgo.Fetches) error {
 // route calls Step.Route, turning a panic into an error naming the record.
 func (r *Runner[S]) route(c *Context, rec *kgo.Record) (err error) {
 	defer r.recoverInto(&err, rec)
+	if ok, err := r.quarantined(c, rec); ok {
+		return err
+	}
 	return r.step.Route(c, rec)
 }
 
@@ -412,6 +470,9 @@ func (r *Runner[S]) apply(c *Context, st *store[S], rec *kgo.Record) (err error)
 	}
 	if c.replay && rec.Offset < e.cover {
 		return nil // the snapshot already includes it
+	}
+	if ok, err := r.quarantined(c, rec); ok {
+		return err
 	}
 	if e.raw != nil {
 		if e.st, err = r.step.DecodeState(e.raw); err != nil {

@@ -34,7 +34,10 @@ type touched struct {
 	pos schemas.LogPosition
 }
 
-var _ runtime.Step[flight.State] = (*FlightStep)(nil)
+var (
+	_ runtime.Step[flight.State] = (*FlightStep)(nil)
+	_ runtime.Quarantiner        = (*FlightStep)(nil)
+)
 
 // FlightStep returns the flight step handler with its core configured by cfg.
 func (t *Topology) FlightStep(cfg flight.Config) (*FlightStep, error) {
@@ -46,11 +49,12 @@ func (t *Topology) FlightStep(cfg flight.Config) (*FlightStep, error) {
 }
 
 // input decodes one flights.input record. A record it cannot read is
-// rejected (with its reason) and yields ok=false.
-func (s *FlightStep) input(c *runtime.Context, r *kgo.Record) (flight.Input, *schemas.Envelope, bool) {
+// rejected (with its reason) and yields ok=false; the error is a failure to
+// write that verdict.
+func (s *FlightStep) input(c *runtime.Context, r *kgo.Record) (flight.Input, *schemas.Envelope, bool, error) {
 	in, env, err := DecodeFlightInput(s.t.codec, r)
 	if err == nil {
-		return in, env, true
+		return in, env, true, nil
 	}
 	var ie *InputError
 	if errors.As(err, &ie) {
@@ -62,12 +66,11 @@ func (s *FlightStep) input(c *runtime.Context, r *kgo.Record) (flight.Input, *sc
 			if ie.Code == flight.CodeTitle {
 				verdict = schemas.OutcomeDiscarded
 			}
-			s.outcome(c, ie.Env, verdict, ie.Code, 0, "")
-		} else {
-			s.reject(c, r, ie.Feed, ie.Code, err.Error())
+			return in, nil, false, s.outcome(c, ie.Env, verdict, ie.Code, 0, "")
 		}
+		return in, nil, false, s.reject(c, r, ie.Feed, ie.Code, err.Error())
 	}
-	return in, nil, false
+	return in, nil, false, s.reject(c, r, "", "processor.undecodable", err.Error())
 }
 
 // InputError says why a flights.input record cannot be read: Code is the
@@ -102,6 +105,7 @@ func DecodeFlightInput(codec *schemas.Codec, r *kgo.Record) (flight.Input, *sche
 		env := &schemas.Envelope{ID: te.EventID, Feed: "sbs", ProducerTS: te.TS}
 		return flight.Input{EventID: te.EventID, Feed: "sbs", TS: te.TS, Track: &flight.TrackMsg{
 			ICAO24: te.ICAO24, Callsign: te.Callsign, Position: te.Position, Squawk: te.Squawk, OnGround: te.OnGround, Revoked: te.Revoked,
+			AltitudeFt: te.AltitudeFt, GroundSpeedKt: te.GroundSpeedKt, TrackDeg: te.TrackDeg, VerticalRateFpm: te.VerticalRateFpm,
 		}}, env, nil
 	case KindEnvelope:
 		env := &schemas.Envelope{}
@@ -125,23 +129,25 @@ func DecodeFlightInput(codec *schemas.Codec, r *kgo.Record) (flight.Input, *sche
 		r.Topic, r.Partition, r.Offset, KindHeader, kind, KindTrack, KindEnvelope)}
 }
 
-func (s *FlightStep) reject(c *runtime.Context, r *kgo.Record, feed, code, reason string) {
-	if !c.Replaying() {
-		s.t.reject(c, r, feed, code, reason)
+func (s *FlightStep) reject(c *runtime.Context, r *kgo.Record, feed, code, reason string) error {
+	if c.Replaying() {
+		return nil
 	}
+	return s.t.reject(c, r, feed, code, reason)
 }
 
-func (s *FlightStep) outcome(c *runtime.Context, env *schemas.Envelope, verdict, reason string, late time.Duration, gufi string) {
-	if !c.Replaying() {
-		s.t.outcome(c, env, "flight", verdict, reason, late, gufi)
+func (s *FlightStep) outcome(c *runtime.Context, env *schemas.Envelope, verdict, reason string, late time.Duration, gufi string) error {
+	if c.Replaying() {
+		return nil
 	}
+	return s.t.outcome(c, env, "flight", verdict, reason, late, gufi)
 }
 
 // Process implements runtime.Step.
 func (s *FlightStep) Process(c *runtime.Context, r *kgo.Record, st *flight.State) (*flight.State, error) {
-	in, env, ok := s.input(c, r)
-	if !ok {
-		return st, nil
+	in, env, ok, err := s.input(c, r)
+	if err != nil || !ok {
+		return st, err
 	}
 	if st == nil {
 		st = &flight.State{}
@@ -161,12 +167,14 @@ func (s *FlightStep) Process(c *runtime.Context, r *kgo.Record, st *flight.State
 		e.EmittedTS = c.Now()
 		b, err := s.t.codec.Encode(context.Background(), nil, s.t.names.FlightEvents(), e)
 		if err != nil {
-			return st, fmt.Errorf("flight step: encode %s event %s: %w", e.Type, e.EventID, err)
+			return st, fmt.Errorf("flight step: encode %s event %s: %w: %w", e.Type, e.EventID, runtime.ErrOutput, err)
 		}
 		c.Emit(&kgo.Record{Topic: s.t.names.FlightEvents(), Key: []byte(e.GUFI), Value: b})
 		s.touched[e.GUFI] = touched{st: st, pos: pos}
 		if v := e.InvariantViolated; v != nil {
-			s.t.reject(c, r, in.Feed, "invariant."+v.Rule, fmt.Sprintf("flight %s: %s", e.GUFI, v.Detail))
+			if err := s.t.reject(c, r, in.Feed, "invariant."+v.Rule, fmt.Sprintf("flight %s: %s", e.GUFI, v.Detail)); err != nil {
+				return st, err
+			}
 		}
 	}
 	if res.GUFI != "" {
@@ -174,8 +182,7 @@ func (s *FlightStep) Process(c *runtime.Context, r *kgo.Record, st *flight.State
 		// a stale position's history): publish it too.
 		s.touched[res.GUFI] = touched{st: st, pos: pos}
 	}
-	s.outcome(c, env, res.Outcome.String(), res.Reason, res.Lateness, res.GUFI)
-	return st, nil
+	return st, s.outcome(c, env, res.Outcome.String(), res.Reason, res.Lateness, res.GUFI)
 }
 
 // EndBatch publishes one snapshot per flight the batch changed to the
@@ -191,17 +198,21 @@ func (s *FlightStep) EndBatch(c *runtime.Context) error {
 		fs.UpdatedTS = c.Now()
 		b, err := s.t.codec.Encode(context.Background(), nil, s.t.names.FlightState(), &fs)
 		if err != nil {
-			return fmt.Errorf("flight step: encode state of %s: %w", gufi, err)
+			return fmt.Errorf("flight step: encode state of %s: %w: %w", gufi, runtime.ErrOutput, err)
 		}
 		c.Emit(&kgo.Record{Topic: s.t.names.FlightState(), Key: []byte(gufi), Value: b})
 	}
 	return nil
 }
 
+// Quarantine implements runtime.Quarantiner.
+func (s *FlightStep) Quarantine(c *runtime.Context, r *kgo.Record, cause error) error {
+	return s.t.quarantine(c, r, cause)
+}
+
 // Route implements runtime.Step; the flight step has no stateless inputs.
 func (s *FlightStep) Route(c *runtime.Context, r *kgo.Record) error {
-	s.reject(c, r, "", "processor.unexpected_topic", fmt.Sprintf("flight step does not read %s", r.Topic))
-	return nil
+	return s.reject(c, r, "", "processor.unexpected_topic", fmt.Sprintf("flight step does not read %s", r.Topic))
 }
 
 // AppendState implements runtime.Step.

@@ -98,32 +98,43 @@ func (t *Topology) FlightConfig() runtime.Config {
 }
 
 // outcome records a step's verdict on one input: always in the metrics,
-// and on the outcomes topic unless it is "applied".
-func (t *Topology) outcome(c *runtime.Context, env *schemas.Envelope, step, verdict, reason string, lateness time.Duration, gufi string) {
+// and on the outcomes topic unless it is "applied" or "duplicate". A
+// duplicate is a second delivery of an event id the step has judged before
+// (a re-ingested file, a replayed landing topic): the first verdict stands,
+// so the view of verdicts is the same however often the input was read.
+// An encoding failure is returned so the transaction aborts.
+func (t *Topology) outcome(c *runtime.Context, env *schemas.Envelope, step, verdict, reason string, lateness time.Duration, gufi string) error {
 	t.metrics.Outcome(step, env.Feed, verdict, lateness)
-	if verdict == schemas.OutcomeApplied {
-		return
+	if verdict == schemas.OutcomeApplied || verdict == schemas.OutcomeDuplicate {
+		return nil
 	}
 	o := &schemas.Outcome{EventID: env.ID, Feed: env.Feed, Step: step, Outcome: verdict, Reason: reason,
 		ProducerTS: env.ProducerTS, Lateness: lateness, GUFI: gufi, ProcessedTS: c.Now()}
 	b, err := t.codec.Encode(context.Background(), nil, t.names.Outcomes(), o)
 	if err != nil {
-		t.log.Error("encode outcome", "event_id", env.ID, "err", err)
-		return
+		return fmt.Errorf("%s step: encode outcome of %s: %w: %w", step, env.ID, runtime.ErrOutput, err)
 	}
 	c.Emit(&kgo.Record{Topic: t.names.Outcomes(), Key: []byte(env.ID), Value: b})
+	return nil
+}
+
+// quarantine rejects a record whose outputs could not be produced (see
+// runtime.ErrOutput), with the error as the reason.
+func (t *Topology) quarantine(c *runtime.Context, r *kgo.Record, cause error) error {
+	return t.reject(c, r, "", "processor.output", fmt.Sprintf("outputs of %s/%d@%d could not be produced, the record is set aside: %v", r.Topic, r.Partition, r.Offset, cause))
 }
 
 // reject writes a record the step cannot use to the rejected topic, with the
 // reason and the bytes as read, so nothing is dropped silently.
-func (t *Topology) reject(c *runtime.Context, r *kgo.Record, feed, code, reason string) {
+// An encoding failure is returned so the transaction aborts.
+func (t *Topology) reject(c *runtime.Context, r *kgo.Record, feed, code, reason string) error {
 	t.log.Warn("record rejected by processor", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "reason", reason)
 	x := &schemas.Rejected{ID: fmt.Sprintf("%s/%d@%d", r.Topic, r.Partition, r.Offset), Feed: feed, ReasonCode: code,
 		Reason: reason, IngestTS: c.Now(), Adapter: "processor", Origin: fmt.Sprintf("kafka://%s/%d@%d", r.Topic, r.Partition, r.Offset), Raw: r.Value}
 	b, err := t.codec.Encode(context.Background(), nil, t.names.Rejected(), x)
 	if err != nil {
-		t.log.Error("encode rejected record", "err", err)
-		return
+		return fmt.Errorf("encode rejected record %s/%d@%d: %w: %w", r.Topic, r.Partition, r.Offset, runtime.ErrOutput, err)
 	}
 	c.Emit(&kgo.Record{Topic: t.names.Rejected(), Key: r.Key, Value: b})
+	return nil
 }

@@ -24,31 +24,50 @@ const (
 	KindTrack    = "track"
 )
 
-// velocityMatch is how close in producer time the aircraft's current
-// velocity must be to a position for the position to carry it.
-const velocityMatch = 10 * time.Second
-
 // TrackStep is the track step (ARCHITECTURE.md §4, step 1) on the runtime:
-// it reads raw SBS envelopes keyed by ICAO address, applies them with the
-// pure core in processors/track and publishes, keyed by callsign, the
-// evidence the flight step needs (positions, status changes, revocations).
+// it reads raw SBS envelopes keyed by ICAO address and applies them with the
+// pure core in processors/track. It publishes
+//   - to the flight step, keyed by callsign, the evidence it needs: every
+//     position entering the history, every change of the altitude,
+//     velocity, squawk and ground aspects, and on identification (or a
+//     callsign change) the aircraft's whole current picture, each value
+//     stamped with the evidence it came from, one track event per stamp;
+//   - the aircraft's own position history, identified or not, keyed by ICAO
+//     address (positions and revocations);
+//   - at the end of each batch, the current picture of every aircraft the
+//     batch changed to the compacted aircraft state topic.
+//
 // Plan and system-event envelopes read by the same runner are re-keyed by
 // callsign unchanged (Route).
 type TrackStep struct {
 	t    *Topology
 	core *track.Step
 	out  []track.Output
-	buf  []byte
+	evs  []*schemas.TrackEvent
+	// touched holds the aircraft whose state the batch changed, for
+	// EndBatch.
+	touched map[string]*track.State
 }
 
-var _ runtime.Step[track.State] = (*TrackStep)(nil)
+var (
+	_ runtime.Step[track.State] = (*TrackStep)(nil)
+	_ runtime.BatchEnder        = (*TrackStep)(nil)
+	_ runtime.Quarantiner       = (*TrackStep)(nil)
+)
+
+// Quarantine implements runtime.Quarantiner.
+func (s *TrackStep) Quarantine(c *runtime.Context, r *kgo.Record, cause error) error {
+	return s.t.quarantine(c, r, cause)
+}
 
 // Process implements runtime.Step.
 func (s *TrackStep) Process(c *runtime.Context, r *kgo.Record, st *track.State) (*track.State, error) {
 	var env schemas.Envelope
 	if err := s.t.codec.Decode(context.Background(), r.Value, &env); err != nil {
 		if !c.Replaying() {
-			s.t.reject(c, r, "", "processor.undecodable", fmt.Sprintf("track step: %s/%d@%d: %v", r.Topic, r.Partition, r.Offset, err))
+			if err := s.t.reject(c, r, "", "processor.undecodable", fmt.Sprintf("track step: %s/%d@%d: %v", r.Topic, r.Partition, r.Offset, err)); err != nil {
+				return st, err
+			}
 		}
 		return st, nil
 	}
@@ -58,8 +77,7 @@ func (s *TrackStep) Process(c *runtime.Context, r *kgo.Record, st *track.State) 
 	out := s.out[:0]
 	next, out, err := s.core.ApplyLine(*st, env.Raw, env.ProducerTS, env.ID, out)
 	if errors.Is(err, track.ErrWrongKey) {
-		s.t.outcome(c, &env, "track", schemas.OutcomeInvalid, "track.wrong_key", 0, "")
-		return st, nil
+		return st, s.t.outcome(c, &env, "track", schemas.OutcomeInvalid, "track.wrong_key", 0, "")
 	} else if err != nil {
 		return st, err
 	}
@@ -78,95 +96,194 @@ func (s *TrackStep) Process(c *runtime.Context, r *kgo.Record, st *track.State) 
 			verdict, reason, lateness, seen = o, why, late, true
 		}
 	}
+	cur := &st.Current
+	s.evs = s.evs[:0]
+	changed := false
 	for _, o := range out {
 		switch o := o.(type) {
+		case track.CallsignLearned:
+			changed = true
+			// The new flight gets the whole picture, each value at the
+			// stamp of its own evidence, so what was learned before
+			// identification is not lost and a late value still loses.
+			for _, a := range []track.Aspect{track.AspectAltitude, track.AspectVelocity, track.AspectSquawk, track.AspectGround} {
+				if at := cur.Latest[a]; !at.IsZero() {
+					setAspect(s.evidence(at, o.ICAO, o.Callsign), cur, a)
+				}
+			}
 		case track.TrackUpdate:
+			changed = true
 			if o.EventID == env.ID {
 				judge(schemas.OutcomeApplied, "", 0)
 			}
-			cur := o.Track
-			sq, gr := cur.Squawk != prev.Squawk, cur.OnGround != prev.OnGround
-			if cur.Callsign != "" && (sq || gr) {
-				te := &schemas.TrackEvent{EventID: env.ID, ICAO24: o.ICAO, Callsign: cur.Callsign, TS: o.TS}
-				if sq {
-					te.Squawk = cur.Squawk
+			if cur.Callsign == "" || cur.Callsign != prev.Callsign {
+				continue // unidentified, or the whole picture went above
+			}
+			at := track.Stamp{TS: o.TS.UnixNano(), EventID: o.EventID}
+			for _, a := range []track.Aspect{track.AspectAltitude, track.AspectVelocity, track.AspectSquawk, track.AspectGround} {
+				if o.Applied.Has(a) && aspectChanged(&prev, cur, a) {
+					setAspect(s.evidence(at, o.ICAO, cur.Callsign), cur, a)
 				}
-				if gr {
-					g := cur.OnGround
-					te.OnGround = &g
-				}
-				s.emitTrack(c, te)
 			}
 		case track.PositionRecorded:
 			if o.EventID == env.ID {
 				judge(schemas.OutcomeApplied, "", 0)
 			}
-			s.emitTrack(c, &schemas.TrackEvent{EventID: o.Point.EventID, ICAO24: o.ICAO, Callsign: o.Callsign,
-				TS: o.Point.Time(), Position: position(o.ICAO, o.Point, &st.Current)})
+			pos := position(o.ICAO, o.Point)
+			if !o.Released {
+				if err := s.emitAircraft(c, &schemas.TrackEvent{EventID: o.Point.EventID, ICAO24: o.ICAO, Callsign: o.Callsign, TS: o.Point.Time(), Position: pos}); err != nil {
+					return st, err
+				}
+			}
+			if o.Callsign != "" {
+				s.evidence(o.Point.Stamp, o.ICAO, o.Callsign).Position = pos
+			}
 		case track.Buffered:
 			judge(schemas.OutcomeBuffered, "track.no_callsign_yet", 0)
+			if err := s.emitAircraft(c, &schemas.TrackEvent{EventID: o.Point.EventID, ICAO24: o.ICAO, TS: o.Point.Time(), Position: position(o.ICAO, o.Point)}); err != nil {
+				return st, err
+			}
 		case track.Stale:
 			judge(schemas.OutcomeStale, o.Aspect.String(), o.Lateness)
 		case track.Invalid:
 			if o.Revised {
-				if cs := st.Current.Callsign; cs != "" {
-					s.emitTrack(c, &schemas.TrackEvent{EventID: o.EventID, ICAO24: o.ICAO, Callsign: cs, TS: o.TS, Revoked: true})
+				if err := s.emitAircraft(c, &schemas.TrackEvent{EventID: o.EventID, ICAO24: o.ICAO, Callsign: cur.Callsign, TS: o.TS, Revoked: true}); err != nil {
+					return st, err
+				}
+				if cs := cur.Callsign; cs != "" {
+					if err := s.emitTrack(c, &schemas.TrackEvent{EventID: o.EventID, ICAO24: o.ICAO, Callsign: cs, TS: o.TS, Revoked: true}); err != nil {
+						return st, err
+					}
 				}
 				continue
 			}
+			changed = true // counted in the aircraft's messages
 			judge(schemas.OutcomeInvalid, o.Reason, 0)
 		case track.Discarded:
 			if o.Reason == track.ReasonDuplicate {
 				judge(schemas.OutcomeDuplicate, o.Reason, 0)
 			} else if o.EventID == env.ID {
+				changed = true
 				judge(schemas.OutcomeDiscarded, o.Reason, 0)
 			}
 		}
 	}
-	s.t.outcome(c, &env, "track", verdict, reason, lateness, "")
-	return st, nil
+	for _, te := range s.evs {
+		if err := s.emitTrack(c, te); err != nil {
+			return st, err
+		}
+	}
+	if changed {
+		if s.touched == nil {
+			s.touched = map[string]*track.State{}
+		}
+		s.touched[st.ICAO] = st
+	}
+	return st, s.t.outcome(c, &env, "track", verdict, reason, lateness, "")
 }
 
-// position converts a recorded point, with the aircraft's current velocity
-// when it was reported close enough in time to the point.
-func position(icao string, p track.Point, cur *track.Current) *schemas.Position {
+// evidence returns the track event of this observation for stamp at,
+// creating it: one event per stamp, so the flight step, which recognises
+// duplicates by stamp, sees each piece of evidence once.
+func (s *TrackStep) evidence(at track.Stamp, icao, callsign string) *schemas.TrackEvent {
+	for _, te := range s.evs {
+		if te.EventID == at.EventID && te.TS.UnixNano() == at.TS && te.Callsign == callsign {
+			return te
+		}
+	}
+	te := &schemas.TrackEvent{EventID: at.EventID, ICAO24: icao, Callsign: callsign, TS: at.Time()}
+	s.evs = append(s.evs, te)
+	return te
+}
+
+// aspectChanged reports whether aspect a has another value in cur than in
+// prev.
+func aspectChanged(prev, cur *track.Current, a track.Aspect) bool {
+	switch a {
+	case track.AspectAltitude:
+		return prev.Latest[a].IsZero() || prev.AltitudeFt != cur.AltitudeFt
+	case track.AspectVelocity:
+		return prev.Latest[a].IsZero() || prev.Velocity != cur.Velocity
+	case track.AspectSquawk:
+		return prev.Squawk != cur.Squawk
+	case track.AspectGround:
+		return prev.Latest[a].IsZero() || prev.OnGround != cur.OnGround
+	}
+	return false
+}
+
+// setAspect copies the current value of aspect a into te.
+func setAspect(te *schemas.TrackEvent, cur *track.Current, a track.Aspect) {
+	switch a {
+	case track.AspectAltitude:
+		v := cur.AltitudeFt
+		te.AltitudeFt = &v
+	case track.AspectVelocity:
+		te.GroundSpeedKt, te.TrackDeg, te.VerticalRateFpm = cur.Velocity.Fields()
+	case track.AspectSquawk:
+		te.Squawk = cur.Squawk
+	case track.AspectGround:
+		g := cur.OnGround
+		te.OnGround = &g
+	}
+}
+
+// position converts a recorded point: what its own message carried, nothing
+// taken from other messages, so a position's row is the same whatever
+// arrived before it.
+func position(icao string, p track.Point) *schemas.Position {
 	pos := &schemas.Position{TS: p.Time(), ICAO24: icao, Lat: p.Lat, Lon: p.Lon}
 	if p.HasAltitude {
 		a := p.AltitudeFt
 		pos.AltitudeFt = &a
 	}
-	vs := cur.Latest[track.AspectVelocity]
-	if d := vs.TS - p.TS; !vs.IsZero() && d <= int64(velocityMatch) && d >= -int64(velocityMatch) {
-		v := cur.Velocity
-		if v.Has&track.HasGroundSpeed != 0 {
-			g := v.GroundSpeedKt
-			pos.GroundSpeedKt = &g
-		}
-		if v.Has&track.HasTrack != 0 {
-			t := v.TrackDeg
-			pos.TrackDeg = &t
-		}
-		if v.Has&track.HasVerticalRate != 0 {
-			vr := v.VerticalRateFpm
-			pos.VerticalRateFpm = &vr
-		}
-	}
-	gs := cur.Latest[track.AspectGround]
-	if d := gs.TS - p.TS; !gs.IsZero() && d <= int64(velocityMatch) && d >= -int64(velocityMatch) {
-		g := cur.OnGround
+	if p.HasOnGround {
+		g := p.OnGround
 		pos.OnGround = &g
 	}
 	return pos
 }
 
-func (s *TrackStep) emitTrack(c *runtime.Context, te *schemas.TrackEvent) {
+// emitTrack publishes evidence for the flight step. An encoding failure is
+// returned, so the transaction aborts instead of committing without it.
+func (s *TrackStep) emitTrack(c *runtime.Context, te *schemas.TrackEvent) error {
 	b, err := s.t.codec.Encode(context.Background(), nil, s.t.names.FlightInput(), te)
 	if err != nil {
-		s.t.log.Error("encode track event", "icao", te.ICAO24, "err", err)
-		return
+		return fmt.Errorf("track step: encode track event %s of %s: %w: %w", te.EventID, te.ICAO24, runtime.ErrOutput, err)
 	}
 	c.Emit(&kgo.Record{Topic: s.t.names.FlightInput(), Key: []byte(te.Callsign), Value: b,
 		Headers: []kgo.RecordHeader{{Key: KindHeader, Value: []byte(KindTrack)}}})
+	return nil
+}
+
+// emitAircraft publishes a position (or revocation) to the aircraft's own
+// history.
+func (s *TrackStep) emitAircraft(c *runtime.Context, te *schemas.TrackEvent) error {
+	b, err := s.t.codec.Encode(context.Background(), nil, s.t.names.AircraftPositions(), te)
+	if err != nil {
+		return fmt.Errorf("track step: encode aircraft position %s of %s: %w: %w", te.EventID, te.ICAO24, runtime.ErrOutput, err)
+	}
+	c.Emit(&kgo.Record{Topic: s.t.names.AircraftPositions(), Key: []byte(te.ICAO24), Value: b})
+	return nil
+}
+
+// EndBatch implements runtime.BatchEnder: it publishes the current picture
+// of every aircraft the batch changed.
+func (s *TrackStep) EndBatch(c *runtime.Context) error {
+	defer clear(s.touched)
+	for icao, st := range s.touched {
+		a, ok := st.Aircraft()
+		if !ok {
+			continue
+		}
+		a.UpdatedTS = c.Now()
+		b, err := s.t.codec.Encode(context.Background(), nil, s.t.names.AircraftState(), &a)
+		if err != nil {
+			return fmt.Errorf("track step: encode aircraft state of %s: %w: %w", icao, runtime.ErrOutput, err)
+		}
+		c.Emit(&kgo.Record{Topic: s.t.names.AircraftState(), Key: []byte(icao), Value: b})
+	}
+	return nil
 }
 
 // Route re-keys a plan or system-event envelope by callsign for the flight
@@ -174,8 +291,7 @@ func (s *TrackStep) emitTrack(c *runtime.Context, te *schemas.TrackEvent) {
 func (s *TrackStep) Route(c *runtime.Context, r *kgo.Record) error {
 	var env schemas.Envelope
 	if err := s.t.codec.Decode(context.Background(), r.Value, &env); err != nil {
-		s.t.reject(c, r, "", "processor.undecodable", fmt.Sprintf("router: %s/%d@%d: %v", r.Topic, r.Partition, r.Offset, err))
-		return nil
+		return s.t.reject(c, r, "", "processor.undecodable", fmt.Sprintf("router: %s/%d@%d: %v", r.Topic, r.Partition, r.Offset, err))
 	}
 	key, err := s.t.key(&env)
 	if err != nil || key == "" {
@@ -192,8 +308,7 @@ func (s *TrackStep) Route(c *runtime.Context, r *kgo.Record) error {
 				verdict = schemas.OutcomeDiscarded
 			}
 		}
-		s.t.outcome(c, &env, "flight", verdict, code, 0, "")
-		return nil
+		return s.t.outcome(c, &env, "flight", verdict, code, 0, "")
 	}
 	c.Emit(&kgo.Record{Topic: s.t.names.FlightInput(), Key: []byte(key), Value: r.Value,
 		Headers: []kgo.RecordHeader{{Key: KindHeader, Value: []byte(KindEnvelope)}}})

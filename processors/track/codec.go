@@ -12,7 +12,11 @@ import (
 // stateFormat is the first byte of an encoded State. A new layout gets a new
 // value and UnmarshalBinary keeps reading the old ones, so a changelog
 // written by an older binary still restores.
-const stateFormat = 1
+const stateFormat = 2
+
+// Format 1 lacks the fields after Pending (first and last seen, message
+// count, duplicate ring); it decodes with them zero.
+const stateFormatV1 = 1
 
 // ErrCorruptState is wrapped by UnmarshalBinary for bytes that are not an
 // encoded State.
@@ -47,18 +51,30 @@ func (st *State) AppendBinary(b []byte) ([]byte, error) {
 	for _, p := range st.Pending {
 		b = appendPoint(b, p)
 	}
+	b = binary.AppendVarint(b, st.FirstSeen)
+	b = binary.AppendVarint(b, st.LastSeen)
+	b = binary.AppendVarint(b, st.Messages)
+	b = binary.AppendUvarint(b, uint64(len(st.Seen)))
+	var prev int64
+	for _, id := range st.Seen {
+		b = binary.AppendVarint(b, id.TS-prev) // sorted: small deltas
+		b = binary.LittleEndian.AppendUint64(b, id.FP)
+		prev = id.TS
+	}
 	return b, nil
 }
 
 // UnmarshalBinary decodes what AppendBinary wrote. It returns an error
 // wrapping ErrCorruptState, never panics, on any other input.
 func (st *State) UnmarshalBinary(data []byte) error {
-	d := decoder{binenc.NewReader(data, ErrCorruptState)}
-	if f := d.Byte(); f != stateFormat {
+	d := decoder{Reader: binenc.NewReader(data, ErrCorruptState)}
+	f := d.Byte()
+	d.format = f
+	if f != stateFormat && f != stateFormatV1 {
 		if err := d.Err(); err != nil {
 			return err
 		}
-		return fmt.Errorf("%w: format %d, this binary reads %d", ErrCorruptState, f, stateFormat)
+		return fmt.Errorf("%w: format %d, this binary reads %d and %d", ErrCorruptState, f, stateFormatV1, stateFormat)
 	}
 	var s State
 	s.ICAO = d.String()
@@ -88,6 +104,25 @@ func (st *State) UnmarshalBinary(data []byte) error {
 			s.Pending[i] = d.point()
 		}
 	}
+	if f >= 2 {
+		s.FirstSeen = d.Varint()
+		s.LastSeen = d.Varint()
+		s.Messages = d.Varint()
+		if n := d.Count(9); n > 0 {
+			s.Seen = make([]SeenID, n)
+			var prev int64
+			for i := range s.Seen {
+				prev += d.Varint()
+				s.Seen[i].TS = prev
+				if b := d.Next(8); len(b) == 8 {
+					s.Seen[i].FP = binary.LittleEndian.Uint64(b)
+				}
+				if i > 0 && d.Err() == nil && compareSeen(s.Seen[i-1], s.Seen[i]) >= 0 {
+					d.Fail("duplicate set order")
+				}
+			}
+		}
+	}
 	if d.Err() == nil && d.Len() != 0 {
 		return fmt.Errorf("%w: %d trailing bytes", ErrCorruptState, d.Len())
 	}
@@ -108,7 +143,15 @@ func appendPoint(b []byte, p Point) []byte {
 	b = binenc.AppendF64(b, p.Lat)
 	b = binenc.AppendF64(b, p.Lon)
 	b = binary.AppendVarint(b, int64(p.AltitudeFt))
-	return binenc.AppendBool(b, p.HasAltitude)
+	b = binenc.AppendBool(b, p.HasAltitude)
+	var g byte // format 2: bit 0 has a ground flag, bit 1 on ground
+	if p.HasOnGround {
+		g = 1
+		if p.OnGround {
+			g |= 2
+		}
+	}
+	return append(b, g)
 }
 
 // minPointBytes is the least an encoded Point takes: bounds window and
@@ -116,12 +159,23 @@ func appendPoint(b []byte, p Point) []byte {
 const minPointBytes = 1 + 1 + 8 + 8 + 1 + 1
 
 // decoder reads the state's own compound values.
-type decoder struct{ *binenc.Reader }
+type decoder struct {
+	*binenc.Reader
+	format byte
+}
 
 func (d decoder) stamp() Stamp {
 	return Stamp{TS: d.Varint(), EventID: d.String()}
 }
 
 func (d decoder) point() Point {
-	return Point{Stamp: d.stamp(), Lat: d.F64(), Lon: d.F64(), AltitudeFt: int32(d.Varint()), HasAltitude: d.Bool()}
+	p := Point{Stamp: d.stamp(), Lat: d.F64(), Lon: d.F64(), AltitudeFt: int32(d.Varint()), HasAltitude: d.Bool()}
+	if d.format >= 2 {
+		g := d.Byte()
+		if g > 3 || g == 2 {
+			d.Fail("ground flag")
+		}
+		p.HasOnGround, p.OnGround = g&1 != 0, g&2 != 0
+	}
+	return p
 }

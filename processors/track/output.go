@@ -22,7 +22,9 @@ type TrackUpdate struct {
 // PositionRecorded is one valid position entering the track history, late
 // ones included: the history is every valid position, in any order, and is
 // what the positions view is built from. Callsign is the one known when the
-// position was recorded.
+// position was recorded; it is empty for a position more than
+// Config.Horizon late (Unjudged) of an aircraft not identified yet, which
+// enters only the aircraft's own history.
 type PositionRecorded struct {
 	ICAO     string
 	Callsign string
@@ -31,6 +33,9 @@ type PositionRecorded struct {
 	// Unjudged is true for a position more than Config.Horizon late:
 	// recorded for the history without a plausibility judgement.
 	Unjudged bool
+	// Released is true for a position buffered while the callsign was
+	// unknown (reported Buffered then) and recorded now that it is known.
+	Released bool
 }
 
 // Buffered says a valid position was kept because the aircraft's callsign
@@ -75,8 +80,8 @@ type Discarded struct {
 // The reasons of Discarded.
 const (
 	ReasonBufferFull  = "buffer_full"   // oldest buffered position dropped
-	ReasonTooLate     = "too_late"      // position later than Config.LateLimit, or later than Horizon before the callsign is known
-	ReasonDuplicate   = "duplicate"     // same timestamp and event id seen
+	ReasonTooLate     = "too_late"      // position later than Config.LateLimit
+	ReasonDuplicate   = "duplicate"     // an event id read before (see Config.DedupeSize)
 	ReasonNoTrackData = "no_track_data" // line type or message carries nothing the step uses
 )
 

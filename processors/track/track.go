@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/contrail-atm/contrail/processors/order"
@@ -57,6 +58,8 @@ type Point struct {
 	Lat, Lon    float64
 	AltitudeFt  int32
 	HasAltitude bool
+	// OnGround is the ground flag of the same message, when HasOnGround.
+	OnGround, HasOnGround bool
 }
 
 // Velocity is the last velocity report; Has says which of its values the
@@ -115,6 +118,17 @@ type State struct {
 	// Pending holds valid positions seen while the callsign is unknown,
 	// sorted by Stamp, at most Config.BufferSize.
 	Pending []Point
+	// FirstSeen and LastSeen bound the producer timestamps of the
+	// aircraft's valid observations (Unix ns; 0 before the first).
+	FirstSeen, LastSeen int64
+	// Messages counts the observations read for the aircraft, those
+	// recognised as duplicates excluded. It only grows.
+	Messages int64
+	// Seen identifies the Config.DedupeSize newest (by producer time)
+	// observations read, sorted: an observation in it was read before (a
+	// re-ingested file, a replayed landing topic) and is a duplicate,
+	// whatever its timestamp.
+	Seen []SeenID
 }
 
 // Config tunes the step. The zero value of a field means its default.
@@ -144,6 +158,12 @@ type Config struct {
 	// MinAltitudeFt and MaxAltitudeFt bound a plausible altitude. Defaults
 	// -2000 and 60000. Set both or neither.
 	MinAltitudeFt, MaxAltitudeFt int32
+	// DedupeSize is how many recent observations per aircraft are
+	// remembered (16 bytes each: the newest by producer time) to recognise an observation delivered again as a
+	// duplicate rather than judging it a second time: within that many
+	// messages of an aircraft, re-ingesting the same input changes neither
+	// the state nor any verdict. Default 2048.
+	DedupeSize int
 }
 
 // ErrConfig is wrapped by New for a contradictory configuration.
@@ -178,6 +198,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxSpeed == 0 {
 		c.MaxSpeed = 1000
 	}
+	if c.DedupeSize == 0 {
+		c.DedupeSize = 2048
+	}
 	if c.MinAltitudeFt == 0 && c.MaxAltitudeFt == 0 {
 		c.MinAltitudeFt, c.MaxAltitudeFt = -2000, 60000
 	}
@@ -188,6 +211,8 @@ func (c Config) withDefaults() Config {
 func (c Config) Validate() error {
 	c = c.withDefaults()
 	switch {
+	case c.DedupeSize < 1:
+		return fmt.Errorf("%w: DedupeSize %d, want >= 1", ErrConfig, c.DedupeSize)
 	case c.BufferSize < 1:
 		return fmt.Errorf("%w: BufferSize %d, want >= 1", ErrConfig, c.BufferSize)
 	case c.Horizon < 0:
@@ -248,10 +273,24 @@ func (s *Step) Apply(st State, obs Observation, out []Output) (State, []Output, 
 		return st, append(out, Discarded{EventID: obs.EventID, TS: obs.TS, Reason: ReasonNoTrackData}), nil
 	}
 	st.ICAO = obs.ICAO
-	if reason, detail := s.check(&obs); reason != "" {
+	at := Stamp{TS: obs.TS.UnixNano(), EventID: obs.EventID}
+	reason, detail := s.check(&obs)
+	// A duplicate has been applied before, so every aspect it carries holds
+	// evidence at least as new: an observation newer than that cannot be
+	// one, and the common in-order case never searches the ring.
+	id := SeenID{TS: at.TS, FP: fingerprint(obs.EventID)}
+	if (reason != "" || !s.newer(&st, &obs, at)) && st.seen(id) {
+		return st, append(out, Discarded{ICAO: st.ICAO, EventID: obs.EventID, TS: obs.TS, Reason: ReasonDuplicate}), nil
+	}
+	st.remember(id, s.cfg.DedupeSize)
+	st.Messages++
+	if reason != "" {
 		return st, append(out, Invalid{ICAO: st.ICAO, EventID: obs.EventID, TS: obs.TS, Reason: reason, Detail: detail}), nil
 	}
-	at := Stamp{TS: obs.TS.UnixNano(), EventID: obs.EventID}
+	if st.FirstSeen == 0 || at.TS < st.FirstSeen {
+		st.FirstSeen = at.TS
+	}
+	st.LastSeen = max(st.LastSeen, at.TS)
 	n := len(out)
 	var applied AspectSet
 	cur := &st.Current
@@ -285,7 +324,8 @@ func (s *Step) Apply(st State, obs Observation, out []Output) (State, []Output, 
 		cur.OnGround = obs.OnGround
 	}
 	if obs.Has&HasPosition != 0 {
-		p := Point{Stamp: at, Lat: obs.Lat, Lon: obs.Lon, AltitudeFt: obs.AltitudeFt, HasAltitude: obs.Has&HasAltitude != 0}
+		p := Point{Stamp: at, Lat: obs.Lat, Lon: obs.Lon, AltitudeFt: obs.AltitudeFt, HasAltitude: obs.Has&HasAltitude != 0,
+			OnGround: obs.OnGround, HasOnGround: obs.Has&HasOnGround != 0}
 		var moved bool
 		out, moved = s.position(&st, p, out)
 		if moved {
@@ -299,6 +339,86 @@ func (s *Step) Apply(st State, obs Observation, out []Output) (State, []Output, 
 		out = append(out, Discarded{ICAO: st.ICAO, EventID: obs.EventID, TS: obs.TS, Reason: ReasonNoTrackData})
 	}
 	return st, out, nil
+}
+
+// newer reports whether at is newer than the current evidence of some
+// aspect obs carries (for a position: newer than every position seen).
+func (s *Step) newer(st *State, obs *Observation, at Stamp) bool {
+	l := &st.Current.Latest
+	switch {
+	case obs.Has&HasCallsign != 0 && at.After(l[AspectIdentity]),
+		obs.Has&(HasGroundSpeed|HasTrack|HasVerticalRate) != 0 && at.After(l[AspectVelocity]),
+		obs.Has&HasAltitude != 0 && at.After(l[AspectAltitude]),
+		obs.Has&HasSquawk != 0 && at.After(l[AspectSquawk]),
+		obs.Has&HasOnGround != 0 && at.After(l[AspectGround]),
+		obs.Has&HasPosition != 0 && at.TS > st.MaxPositionTS:
+		return true
+	}
+	return false
+}
+
+// fingerprint is 64 bits of an event id for the duplicate ring. Event ids
+// are hex digests, so their first 16 hex digits are as good as a hash;
+// anything else is hashed (FNV-1a).
+func fingerprint(id string) uint64 {
+	if len(id) >= 16 {
+		if v, err := strconv.ParseUint(id[:16], 16, 64); err == nil {
+			return v
+		}
+	}
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(id); i++ {
+		h ^= uint64(id[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// SeenID names one observation read: its producer time and a 64-bit
+// fingerprint of its event id. A duplicate has the same producer time as
+// the original, so the set is ordered and searched by time first.
+type SeenID struct {
+	TS int64
+	FP uint64
+}
+
+func compareSeen(e SeenID, t SeenID) int {
+	switch {
+	case e.TS < t.TS:
+		return -1
+	case e.TS > t.TS:
+		return 1
+	case e.FP < t.FP:
+		return -1
+	case e.FP > t.FP:
+		return 1
+	}
+	return 0
+}
+
+// seen reports whether id is remembered.
+func (st *State) seen(id SeenID) bool {
+	_, found := slices.BinarySearchFunc(st.Seen, id, compareSeen)
+	return found
+}
+
+// remember adds id to the remembered set, keeping the size newest by
+// producer time: the set, like the rest of the state, depends only on the
+// observations read, not on their order.
+func (st *State) remember(id SeenID, size int) {
+	i := len(st.Seen)
+	if i > 0 && compareSeen(st.Seen[i-1], id) >= 0 {
+		var found bool
+		if i, found = slices.BinarySearchFunc(st.Seen, id, compareSeen); found {
+			return
+		}
+	}
+	st.Seen = slices.Insert(st.Seen, i, id)
+	if n := len(st.Seen) - size; n > 0 {
+		// Re-slicing keeps eviction O(1); append reallocates once the
+		// backing array's tail is used up.
+		st.Seen = st.Seen[n:]
+	}
 }
 
 // check applies the rules that judge an observation on its own: they do not
@@ -343,11 +463,12 @@ func (s *Step) check(o *Observation) (reason, detail string) {
 // outcome is still independent of arrival order.
 func (s *Step) position(st *State, p Point, out []Output) ([]Output, bool) {
 	if st.MaxPositionTS != 0 && p.TS < st.MaxPositionTS-s.horizon {
-		if p.TS < st.MaxPositionTS-int64(s.cfg.LateLimit) || st.Current.Callsign == "" {
+		if p.TS < st.MaxPositionTS-int64(s.cfg.LateLimit) {
 			return append(out, Discarded{ICAO: st.ICAO, EventID: p.EventID, TS: p.Time(), Reason: ReasonTooLate}), false
 		}
 		// History keeps late positions; with its neighbours gone from the
-		// window it cannot be judged, only recorded as such.
+		// window it cannot be judged, only recorded as such, identified or
+		// not (an unidentified aircraft's history has no callsign).
 		return append(out, PositionRecorded{ICAO: st.ICAO, Callsign: st.Current.Callsign, Point: p, EventID: p.EventID, Unjudged: true}), false
 	}
 	// In-order arrival, the common case, appends without searching.
@@ -469,7 +590,7 @@ func (s *Step) release(st *State, cause string, out []Output) []Output {
 		return out
 	}
 	for _, p := range st.Pending {
-		out = append(out, PositionRecorded{ICAO: st.ICAO, Callsign: st.Current.Callsign, Point: p, EventID: cause})
+		out = append(out, PositionRecorded{ICAO: st.ICAO, Callsign: st.Current.Callsign, Point: p, EventID: cause, Released: true})
 		if d, ok := slices.BinarySearchFunc(st.Window, p.Stamp, func(x Entry, t Stamp) int { return x.Stamp.Compare(t) }); ok {
 			st.Window[d].Status = StatusRecorded
 		}

@@ -156,8 +156,19 @@ func TestInvalid(t *testing.T) {
 			if len(outs[0]) != 1 || len(inv) != 1 || inv[0].Reason != tt.reason || inv[0].EventID != "x" || inv[0].Detail == "" {
 				t.Fatalf("outputs %+v, want one Invalid %s", outs[0], tt.reason)
 			}
+			// Counted and remembered (so a second delivery is a
+			// duplicate), but the picture is unchanged.
+			if st.Messages != 1 || len(st.Seen) != 1 || st.FirstSeen != 0 {
+				t.Errorf("invalid observation: messages %d, seen %d, first seen %d; want 1, 1, 0", st.Messages, len(st.Seen), st.FirstSeen)
+			}
+			st.Messages, st.Seen = 0, nil
 			if !reflect.DeepEqual(st, track.State{ICAO: icao}) {
 				t.Errorf("invalid observation changed state: %+v", st)
+			}
+			first, _ := apply(t, step, track.State{}, tt.obs)
+			_, again := apply(t, step, first, tt.obs)
+			if d := find[track.Discarded](again[0]); len(again[0]) != 1 || len(d) != 1 || d[0].Reason != track.ReasonDuplicate {
+				t.Errorf("second delivery: outputs %+v, want one Discarded duplicate", again[0])
 			}
 		})
 	}
@@ -309,13 +320,19 @@ func TestBuffer(t *testing.T) {
 }
 
 func TestDiscardedAndErrors(t *testing.T) {
-	step := newStep(t, track.Config{Horizon: 10 * time.Second})
+	step := newStep(t, track.Config{Horizon: 10 * time.Second, LateLimit: 10 * time.Second})
 	_, outs := apply(t, step, track.State{}, pos("a", 20, 52, 4), pos("b", 9, 52, 4), pos("a", 20, 52, 4),
 		track.Observation{EventID: "n", TS: at(1), ICAO: icao, TransmissionType: 8})
 	for i, want := range map[int]string{1: track.ReasonTooLate, 2: track.ReasonDuplicate, 3: track.ReasonNoTrackData} {
 		if d := find[track.Discarded](outs[i]); len(d) != 1 || d[0].Reason != want {
 			t.Errorf("output %d: %+v, want Discarded %s", i, outs[i], want)
 		}
+	}
+	// Before identification, a position later than Horizon but within
+	// LateLimit still enters the aircraft's history, unjudged.
+	_, outs = apply(t, newStep(t, track.Config{Horizon: 10 * time.Second}), track.State{}, pos("a", 20, 52, 4), pos("b", 9, 52, 4))
+	if r := find[track.PositionRecorded](outs[1]); len(r) != 1 || !r[0].Unjudged || r[0].Callsign != "" {
+		t.Errorf("late unidentified position: %+v, want one unjudged PositionRecorded without callsign", outs[1])
 	}
 	st, _ := apply(t, step, track.State{}, pos("a", 1, 52, 4))
 	other := pos("x", 2, 52, 4)
