@@ -293,7 +293,7 @@ func (rb *rebuild) expected(ctx context.Context, d clickhouse.Dialect) (map[stri
 	}
 	n := rb.k.names()
 	kc := clickhouse.NewKeyCounter(reg, n.Rejected(), clickhouse.WriterOptions{Codec: codec,
-		Topics: clickhouse.Topics{Events: n.FlightEvents(), State: n.FlightState(), Outcomes: n.Outcomes()}}, d)
+		Topics: sinkRoutes(n)}, d)
 	var records int64
 	err = readLog(ctx, rb.k, rb.log, stop, func(f kgo.Fetches) {
 		records += int64(f.NumRecords())

@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/contrail-atm/contrail/ingest"
+	"github.com/contrail-atm/contrail/internal/topics"
 	"github.com/contrail-atm/contrail/schemas"
 	"github.com/contrail-atm/contrail/sinks/clickhouse"
 )
@@ -118,7 +119,13 @@ func sinkTopics(k kafkaSettings, feeds []string) []string {
 	for _, f := range feeds {
 		t = append(t, n.Raw(f))
 	}
-	return append(t, n.Rejected(), n.FlightEvents(), n.FlightState(), n.Outcomes())
+	return append(t, n.Rejected(), n.FlightEvents(), n.FlightState(), n.Outcomes(), n.AircraftState(), n.AircraftPositions())
+}
+
+// sinkRoutes routes the processors' output topics to their tables.
+func sinkRoutes(n topics.Names) clickhouse.Topics {
+	return clickhouse.Topics{Events: n.FlightEvents(), State: n.FlightState(), Outcomes: n.Outcomes(),
+		Aircraft: n.AircraftState(), AircraftPositions: n.AircraftPositions()}
 }
 
 // startSinkClient builds the sink's consumer-group client.
@@ -145,7 +152,7 @@ func newWriter(conn *clickhouse.Conn, cl *kgo.Client, reg *schemas.Registry, k k
 	}
 	return clickhouse.NewWriter(conn, cl, reg, k.names().Rejected(),
 		clickhouse.WriterOptions{BatchRows: s.batchRows, FlushInterval: s.flushInterval, Codec: codec,
-			Topics: clickhouse.Topics{Events: k.names().FlightEvents(), State: k.names().FlightState(), Outcomes: k.names().Outcomes()},
+			Topics: sinkRoutes(k.names()),
 			Health: func(ok bool, reason string) {
 				if ok {
 					st.health.Ready("clickhouse-inserts")

@@ -38,7 +38,7 @@ func TestPlanDefaults(t *testing.T) {
 		"contrail.ingest.ats", "contrail.raw.ats",
 		"contrail.ingest.json", "contrail.raw.json",
 		"contrail.rejected", "contrail.flights.events", "contrail.flights.state",
-		"contrail.flights.input", "contrail.outcomes", "contrail.track.changelog", "contrail.flight.changelog",
+		"contrail.flights.input", "contrail.outcomes", "contrail.aircraft.state", "contrail.aircraft.positions", "contrail.track.changelog", "contrail.flight.changelog",
 	}
 	if got := specNames(specs); !slices.Equal(got, want) {
 		t.Fatalf("Plan names = %q\nwant %q", got, want)
@@ -93,7 +93,7 @@ func TestPlanOptions(t *testing.T) {
 		}},
 		{"custom feeds", topics.Options{Feeds: []string{"sbs"}}, func(t *testing.T, plan map[string]topics.Spec, names []string) {
 			want := []string{"contrail.ingest.sbs", "contrail.raw.sbs", "contrail.rejected", "contrail.flights.events", "contrail.flights.state",
-				"contrail.flights.input", "contrail.outcomes", "contrail.track.changelog", "contrail.flight.changelog"}
+				"contrail.flights.input", "contrail.outcomes", "contrail.aircraft.state", "contrail.aircraft.positions", "contrail.track.changelog", "contrail.flight.changelog"}
 			if !slices.Equal(names, want) {
 				t.Errorf("names %q, want %q", names, want)
 			}
@@ -200,7 +200,7 @@ func TestEnsureIdempotent(t *testing.T) {
 			t.Errorf("first Ensure: %s %s %q, want created", r.Topic, r.Status, r.Drift)
 		}
 	}
-	if got, want := topics.Summary(first), "15 created, 0 ok, 0 drifted"; got != want {
+	if got, want := topics.Summary(first), "17 created, 0 ok, 0 drifted"; got != want {
 		t.Errorf("Summary = %q, want %q", got, want)
 	}
 
@@ -243,7 +243,7 @@ func TestEnsureIdempotent(t *testing.T) {
 			t.Errorf("second Ensure: %s %s %q, want ok with no drift", r.Topic, r.Status, r.Drift)
 		}
 	}
-	if got, want := topics.Summary(second), "0 created, 15 ok, 0 drifted"; got != want {
+	if got, want := topics.Summary(second), "0 created, 17 ok, 0 drifted"; got != want {
 		t.Errorf("Summary = %q, want %q", got, want)
 	}
 	if !slices.Equal(specNames(plan), func() []string {
@@ -325,7 +325,7 @@ func TestEnsureTwiceOnOneClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := topics.Summary(res), "0 created, 15 ok, 0 drifted"; got != want {
+	if got, want := topics.Summary(res), "0 created, 17 ok, 0 drifted"; got != want {
 		t.Errorf("second Ensure on the same client: %s, want %s", got, want)
 	}
 }

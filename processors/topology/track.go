@@ -81,7 +81,7 @@ func (s *TrackStep) Process(c *runtime.Context, r *kgo.Record, st *track.State) 
 	} else if err != nil {
 		return st, err
 	}
-	prev := st.Current
+	prev, prevMessages := st.Current, st.Messages
 	*st = next
 	s.out = out
 	if c.Replaying() {
@@ -98,11 +98,9 @@ func (s *TrackStep) Process(c *runtime.Context, r *kgo.Record, st *track.State) 
 	}
 	cur := &st.Current
 	s.evs = s.evs[:0]
-	changed := false
 	for _, o := range out {
 		switch o := o.(type) {
 		case track.CallsignLearned:
-			changed = true
 			// The new flight gets the whole picture, each value at the
 			// stamp of its own evidence, so what was learned before
 			// identification is not lost and a late value still loses.
@@ -112,7 +110,6 @@ func (s *TrackStep) Process(c *runtime.Context, r *kgo.Record, st *track.State) 
 				}
 			}
 		case track.TrackUpdate:
-			changed = true
 			if o.EventID == env.ID {
 				judge(schemas.OutcomeApplied, "", 0)
 			}
@@ -150,21 +147,19 @@ func (s *TrackStep) Process(c *runtime.Context, r *kgo.Record, st *track.State) 
 				if err := s.emitAircraft(c, &schemas.TrackEvent{EventID: o.EventID, ICAO24: o.ICAO, Callsign: cur.Callsign, TS: o.TS, Revoked: true}); err != nil {
 					return st, err
 				}
-				if cs := cur.Callsign; cs != "" {
+				if cs := cur.Callsign; cs != "" && o.Was == track.StatusRecorded {
 					if err := s.emitTrack(c, &schemas.TrackEvent{EventID: o.EventID, ICAO24: o.ICAO, Callsign: cs, TS: o.TS, Revoked: true}); err != nil {
 						return st, err
 					}
 				}
 				continue
 			}
-			changed = true // counted in the aircraft's messages
 			judge(schemas.OutcomeInvalid, o.Reason, 0)
 		case track.Discarded:
 			if o.Reason == track.ReasonDuplicate {
 				judge(schemas.OutcomeDuplicate, o.Reason, 0)
 			} else if o.EventID == env.ID {
-				changed = true
-				judge(schemas.OutcomeDiscarded, o.Reason, 0)
+					judge(schemas.OutcomeDiscarded, o.Reason, 0)
 			}
 		}
 	}
@@ -173,7 +168,7 @@ func (s *TrackStep) Process(c *runtime.Context, r *kgo.Record, st *track.State) 
 			return st, err
 		}
 	}
-	if changed {
+	if st.Messages != prevMessages { // every message read, duplicates aside, changes the picture's counts
 		if s.touched == nil {
 			s.touched = map[string]*track.State{}
 		}

@@ -60,4 +60,3 @@ func (v Velocity) Fields() (gs, trk *float64, vr *int32) {
 	}
 	return gs, trk, vr
 }
-

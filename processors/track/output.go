@@ -39,7 +39,9 @@ type PositionRecorded struct {
 }
 
 // Buffered says a valid position was kept because the aircraft's callsign
-// is not known yet; it is recorded (PositionRecorded) once it is.
+// is not known yet; it is recorded (PositionRecorded) once it is, unless
+// the buffer overflows first (Discarded buffer_full). It enters the
+// aircraft's own history at once, which has no such bound.
 type Buffered struct {
 	ICAO  string
 	Point Point
@@ -67,6 +69,10 @@ type Invalid struct {
 	Reason  string // machine-readable, e.g. "track.implied_speed"
 	Detail  string
 	Revised bool
+	// Was is what had become of a Revised position: StatusRecorded, in
+	// the flight's history; StatusPending or StatusDropped, only in the
+	// aircraft's own history.
+	Was Status
 }
 
 // Discarded says a valid piece of evidence was not used, and why.

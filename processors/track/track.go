@@ -494,9 +494,8 @@ func (s *Step) position(st *State, p Point, out []Output) ([]Output, bool) {
 			out = s.accept(st, j, p.EventID, out)
 		case !valid && e.Valid:
 			e.Valid = false
-			if e.Status == StatusRecorded || e.Status == StatusPending {
-				out = append(out, Invalid{ICAO: st.ICAO, EventID: e.EventID, TS: e.Time(), Reason: "track.implied_speed", Detail: detail, Revised: true})
-			}
+			out = append(out, Invalid{ICAO: st.ICAO, EventID: e.EventID, TS: e.Time(), Reason: "track.implied_speed", Detail: detail,
+				Revised: true, Was: e.Status})
 			if e.Status == StatusPending {
 				if k, ok := slices.BinarySearchFunc(st.Pending, e.Stamp, func(q Point, t Stamp) int { return q.Stamp.Compare(t) }); ok {
 					if st.Pending = slices.Delete(st.Pending, k, k+1); len(st.Pending) == 0 {
@@ -574,9 +573,9 @@ func (s *Step) accept(st *State, j int, cause string, out []Output) []Output {
 	}
 	dropped := st.Pending[0]
 	st.Pending = slices.Delete(st.Pending, 0, 1)
-	if dropped.Stamp != e.Stamp {
-		out = append(out, Buffered{ICAO: st.ICAO, Point: e.Point})
-	}
+	// Reported Buffered even when it is the one dropped: it entered the
+	// aircraft's own history, which has no buffer.
+	out = append(out, Buffered{ICAO: st.ICAO, Point: e.Point})
 	if d, ok := slices.BinarySearchFunc(st.Window, dropped.Stamp, func(x Entry, t Stamp) int { return x.Stamp.Compare(t) }); ok {
 		st.Window[d].Status = StatusDropped
 	}

@@ -107,6 +107,7 @@ type Migration struct {
 var Migrations = []Migration{
 	{Version: 1, Name: "raw_events", Statements: []string{rawEventsTable}},
 	{Version: 2, Name: "views", Statements: viewStatements},
+	{Version: 3, Name: "aircraft", Statements: aircraftStatements},
 }
 
 // DDL renders every statement Migrate would run for dialect d, migrations

@@ -23,6 +23,8 @@ const (
 	positionsColumns     = "gufi, ts, ts_ms, icao24, lat, lon, altitude_ft, ground_speed_kt, track_deg, vertical_rate_fpm, on_ground, event_id, feed, producer_ts, emitted_ts"
 	flightsColumns       = "gufi, ifplid, callsign, icao24, adep, ades, eobt, aircraft_type, route, cruise_level, star, lifecycle, position_ts, lat, lon, altitude_ft, ground_speed_kt, track_deg, vertical_rate_fpm, on_ground, squawk, emergency, aspects, aspect_ts_ms, event_count, producer_ts, producer_ts_ms, updated_ts, version"
 	eventOutcomesColumns = "event_id, feed, step, outcome, reason, producer_ts, producer_ts_ms, lateness_ms, gufi, processed_ts"
+	aircraftColumns      = "icao24, callsign, position_ts, lat, lon, altitude_ft, ground_speed_kt, track_deg, vertical_rate_fpm, squawk, on_ground, aspects, aspect_ts_ms, first_seen, last_seen, messages, updated_ts, version"
+	aircraftPosColumns   = "icao24, ts, ts_ms, event_id, lat, lon, altitude_ft, on_ground, revoked, topic, partition, offset"
 )
 
 // tableRows buffers one table's rows of the current batch, each row the
@@ -66,16 +68,20 @@ const (
 	tPositions
 	tFlights
 	tEventOutcomes
+	tAircraft
+	tAircraftPositions
 )
 
 func newTables() []*tableRows {
 	return []*tableRows{
-		tRawEvents:     {name: "raw_events", columns: rawEventsColumns},
-		tRejected:      {name: "rejected", columns: rejectedColumns},
-		tFlightEvents:  {name: "flight_events", columns: flightEventsColumns},
-		tPositions:     {name: "positions", columns: positionsColumns},
-		tFlights:       {name: "flights", columns: flightsColumns},
-		tEventOutcomes: {name: "event_outcomes", columns: eventOutcomesColumns},
+		tRawEvents:         {name: "raw_events", columns: rawEventsColumns},
+		tRejected:          {name: "rejected", columns: rejectedColumns},
+		tFlightEvents:      {name: "flight_events", columns: flightEventsColumns},
+		tPositions:         {name: "positions", columns: positionsColumns},
+		tFlights:           {name: "flights", columns: flightsColumns},
+		tEventOutcomes:     {name: "event_outcomes", columns: eventOutcomesColumns},
+		tAircraft:          {name: "aircraft", columns: aircraftColumns},
+		tAircraftPositions: {name: "aircraft_positions", columns: aircraftPosColumns},
 	}
 }
 
@@ -97,6 +103,10 @@ func (w *Writer) add(ctx context.Context, fetches kgo.Fetches) {
 			w.addState(ctx, r)
 		case t.Outcomes:
 			w.addOutcome(ctx, r)
+		case t.Aircraft:
+			w.addAircraft(ctx, r)
+		case t.AircraftPositions:
+			w.addAircraftPosition(ctx, r)
 		default:
 			w.addEnvelope(ctx, r)
 		}
@@ -153,26 +163,74 @@ func (w *Writer) addState(ctx context.Context, r *kgo.Record) {
 	if p == nil {
 		p = &schemas.Position{}
 	}
+	// The current altitude, velocity and ground flag are aspects of their
+	// own (flight_state v2); a v1 snapshot has only the last position's.
+	alt, gs, trk, vr, ground := p.AltitudeFt, p.GroundSpeedKt, p.TrackDeg, p.VerticalRateFpm, p.OnGround
+	if s.AltitudeFt != nil || s.GroundSpeedKt != nil || s.TrackDeg != nil || s.VerticalRateFpm != nil || s.OnGround != nil {
+		alt, gs, trk, vr, ground = s.AltitudeFt, s.GroundSpeedKt, s.TrackDeg, s.VerticalRateFpm, s.OnGround
+	}
 	var posTS *time.Time
 	var lat, lon *float64
 	if s.LastPosition != nil {
 		posTS, lat, lon = w.nullTS(p.TS), &p.Lat, &p.Lon
 	}
-	aspects := make([]string, 0, len(s.AspectTS))
-	for k := range s.AspectTS {
-		aspects = append(aspects, k)
-	}
-	slices.Sort(aspects)
-	aspectMS := make([]int64, len(aspects))
-	for i, k := range aspects {
-		aspectMS[i] = s.AspectTS[k].UnixMilli()
-	}
+	aspects, aspectMS := aspectColumns(s.AspectTS)
 	producer := latestAspect(s)
 	w.put(tFlights, s.GUFI, s.IFPLID, s.Callsign, s.ICAO24, s.ADEP, s.ADES, w.nullTS(s.EOBT), s.AircraftType,
 		s.Route, s.CruiseLevel, s.STAR, string(s.Lifecycle), posTS, lat, lon,
-		p.AltitudeFt, p.GroundSpeedKt, p.TrackDeg, p.VerticalRateFpm, nullBool(p.OnGround),
+		alt, gs, trk, vr, nullBool(ground),
 		s.Squawk, boolU8(s.Emergency), aspects, aspectMS, s.EventCount,
 		w.clamp(producer), producer.UnixMilli(), w.clamp(s.UpdatedTS), FlightVersion(s))
+}
+
+// aspectColumns are the aspects and aspect_ts_ms columns: names sorted,
+// times in Unix milliseconds.
+func aspectColumns(m map[string]time.Time) ([]string, []int64) {
+	aspects := make([]string, 0, len(m))
+	for k := range m {
+		aspects = append(aspects, k)
+	}
+	slices.Sort(aspects)
+	ms := make([]int64, len(aspects))
+	for i, k := range aspects {
+		ms[i] = m[k].UnixMilli()
+	}
+	return aspects, ms
+}
+
+// addAircraft writes an aircraft snapshot to aircraft. Its version is the
+// message count, which grows with every snapshot of the aircraft.
+func (w *Writer) addAircraft(ctx context.Context, r *kgo.Record) {
+	if r.Value == nil {
+		return // compaction tombstone
+	}
+	a := &schemas.AircraftState{}
+	if err := w.decode(ctx, r.Value, a); err != nil {
+		w.undecodable(r, err)
+		return
+	}
+	aspects, aspectMS := aspectColumns(a.AspectTS)
+	w.put(tAircraft, a.ICAO24, a.Callsign, w.nullTS(a.PositionTS), a.Lat, a.Lon, a.AltitudeFt,
+		a.GroundSpeedKt, a.TrackDeg, a.VerticalRateFpm, a.Squawk, nullBool(a.OnGround), aspects, aspectMS,
+		w.clamp(a.FirstSeen), w.clamp(a.LastSeen), a.Messages, w.clamp(a.UpdatedTS), uint64(max(a.Messages, 0)))
+}
+
+// addAircraftPosition writes one entry of an aircraft's own history. A
+// revocation has the key of the position it revokes and a later offset, so
+// the table keeps the latest verdict on each position.
+func (w *Writer) addAircraftPosition(ctx context.Context, r *kgo.Record) {
+	e := &schemas.TrackEvent{}
+	if err := w.decode(ctx, r.Value, e); err != nil {
+		w.undecodable(r, err)
+		return
+	}
+	p := e.Position
+	if p == nil {
+		p = &schemas.Position{}
+	}
+	ts := e.TS
+	w.put(tAircraftPositions, e.ICAO24, w.clamp(ts), ts.UnixMilli(), e.EventID, p.Lat, p.Lon, p.AltitudeFt, nullBool(p.OnGround),
+		boolU8(e.Revoked || e.Position == nil), r.Topic, uint32(r.Partition), uint64(r.Offset))
 }
 
 // latestAspect is the newest per-aspect producer timestamp of s, the zero

@@ -58,6 +58,12 @@ type Topics struct {
 	State string
 	// Outcomes carries Outcomes (contrail.outcomes): event_outcomes.
 	Outcomes string
+	// Aircraft carries AircraftState snapshots (contrail.aircraft.state):
+	// aircraft. Tombstones are skipped.
+	Aircraft string
+	// AircraftPositions carries the track step's per-aircraft history as
+	// TrackEvents (contrail.aircraft.positions): aircraft_positions.
+	AircraftPositions string
 }
 
 // validate rejects a topic routed to two kinds of table.
@@ -65,6 +71,7 @@ func (t Topics) validate(rejected string) error {
 	seen := map[string]string{}
 	for _, n := range []struct{ kind, name string }{
 		{"rejected", rejected}, {"events", t.Events}, {"state", t.State}, {"outcomes", t.Outcomes},
+		{"aircraft", t.Aircraft}, {"aircraft positions", t.AircraftPositions},
 	} {
 		if n.name == "" {
 			continue

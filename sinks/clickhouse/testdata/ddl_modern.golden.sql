@@ -246,3 +246,42 @@ SELECT
 FROM contrail.positions
 WHERE ifNull(on_ground, 0) = 0
 GROUP BY minute;
+
+CREATE TABLE IF NOT EXISTS contrail.aircraft (
+    icao24 String,
+    callsign String,
+    position_ts Nullable(DateTime64(3, 'UTC')),
+    lat Nullable(Float64),
+    lon Nullable(Float64),
+    altitude_ft Nullable(Int32),
+    ground_speed_kt Nullable(Float64),
+    track_deg Nullable(Float64),
+    vertical_rate_fpm Nullable(Int32),
+    squawk LowCardinality(String),
+    on_ground Nullable(UInt8),
+    aspects Array(LowCardinality(String)),
+    aspect_ts_ms Array(Int64),
+    first_seen DateTime64(3, 'UTC'),
+    last_seen DateTime64(3, 'UTC'),
+    messages Int64,
+    updated_ts DateTime64(3, 'UTC'),
+    version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY icao24;
+
+CREATE TABLE IF NOT EXISTS contrail.aircraft_positions (
+    icao24 String,
+    ts DateTime64(3, 'UTC') CODEC(Delta, ZSTD),
+    ts_ms Int64,
+    event_id String,
+    lat Float64 CODEC(Gorilla),
+    lon Float64 CODEC(Gorilla),
+    altitude_ft Nullable(Int32),
+    on_ground Nullable(UInt8),
+    revoked UInt8,
+    topic LowCardinality(String),
+    partition UInt32,
+    offset UInt64
+) ENGINE = ReplacingMergeTree(offset)
+PARTITION BY toYYYYMM(ts)
+ORDER BY (icao24, ts, ts_ms, event_id);

@@ -1,0 +1,65 @@
+package clickhouse
+
+// Migration 3 ("aircraft") creates the views of every aircraft heard,
+// identified or not (ARCHITECTURE.md §5), from the track step's own topics:
+// contrail.aircraft.state (one snapshot per aircraft a batch changed) and
+// contrail.aircraft.positions (its position history). Both run on
+// ClickHouse 18.16.
+var aircraftStatements = []string{aircraftTable, aircraftPositionsTable}
+
+// aircraftTable is the current picture per aircraft (24-bit ICAO address):
+// each aspect the newest valid value by producer time, as the track step
+// holds it, plus first and last seen and the messages read. version is the
+// message count, which grows with every snapshot of an aircraft, so FINAL
+// (or a merge) keeps the latest; a replay or retry inserts snapshots of equal
+// version and equal content.
+const aircraftTable = `CREATE TABLE IF NOT EXISTS {db}.aircraft (
+    icao24 String,
+    callsign String,
+    position_ts Nullable({ts}),
+    lat Nullable(Float64),
+    lon Nullable(Float64),
+    altitude_ft Nullable(Int32),
+    ground_speed_kt Nullable(Float64),
+    track_deg Nullable(Float64),
+    vertical_rate_fpm Nullable(Int32),
+    squawk {lc},
+    on_ground Nullable(UInt8),
+    aspects Array({lc}),
+    aspect_ts_ms Array(Int64),
+    first_seen {ts},
+    last_seen {ts},
+    messages Int64,
+    updated_ts {ts},
+    version UInt64
+) ENGINE = ReplacingMergeTree(version)
+ORDER BY icao24`
+
+// aircraftPositionsTable is the position history of every aircraft heard,
+// identified or not: one row per valid position (late ones included), keyed
+// by (icao24, ts, ts_ms, event_id). A position the track step later judges
+// implausible gets a second row with the same key and revoked = 1; one
+// judged valid again gets yet another. The version is the Kafka offset of
+// the record: an aircraft's history is on one partition in the order the
+// step judged it, so FINAL keeps the latest verdict. The valid history is
+//
+//	SELECT * FROM aircraft_positions FINAL WHERE revoked = 0
+//
+// and does not depend on arrival order; which positions were once recorded
+// and then revoked does.
+const aircraftPositionsTable = `CREATE TABLE IF NOT EXISTS {db}.aircraft_positions (
+    icao24 String,
+    ts {tsseq},
+    ts_ms Int64,
+    event_id String,
+    lat {coord},
+    lon {coord},
+    altitude_ft Nullable(Int32),
+    on_ground Nullable(UInt8),
+    revoked UInt8,
+    topic {lc},
+    partition UInt32,
+    offset UInt64
+) ENGINE = ReplacingMergeTree(offset)
+PARTITION BY toYYYYMM(ts)
+ORDER BY (icao24, ts, ts_ms, event_id)`
