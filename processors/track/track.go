@@ -133,13 +133,16 @@ type State struct {
 
 // Config tunes the step. The zero value of a field means its default.
 type Config struct {
-	// BufferSize bounds the positions held while the callsign is unknown.
+	// BufferSize bounds the positions held while the callsign is unknown,
+	// for the flight's history (the aircraft's own history has every one).
 	// When full, the oldest (by timestamp) is dropped and reported as
-	// Discarded{Reason: ReasonBufferFull}. Default 64.
+	// Discarded{Reason: ReasonBufferFull}. Default 1024, about 70 KB for an
+	// aircraft unidentified that long (70 bytes a position with a 32-digit
+	// event id).
 	BufferSize int
 	// Horizon is how late a position may arrive (behind the latest position
 	// timestamp of the aircraft) and still be judged exactly as if it had
-	// arrived in order; later ones are Discarded{Reason: ReasonTooLate}. It
+	// arrived in order; later ones are recorded unjudged (see LateLimit). It
 	// is also the longest gap across which implied speed is checked: after a
 	// longer silence the aircraft may have flown anywhere plausible. The
 	// window keeps 2*Horizon of positions per aircraft. Default 60s.
@@ -162,7 +165,8 @@ type Config struct {
 	// remembered (16 bytes each: the newest by producer time) to recognise an observation delivered again as a
 	// duplicate rather than judging it a second time: within that many
 	// messages of an aircraft, re-ingesting the same input changes neither
-	// the state nor any verdict. Default 2048.
+	// the state nor any verdict. Default 8192 (128 KB for an aircraft heard
+	// that often; a receiver hears an aircraft about 5 times a second).
 	DedupeSize int
 }
 
@@ -186,7 +190,7 @@ const ktPerMS = 1.943844
 
 func (c Config) withDefaults() Config {
 	if c.BufferSize == 0 {
-		c.BufferSize = 64
+		c.BufferSize = 1024
 	}
 	if c.Horizon == 0 {
 		c.Horizon = 60 * time.Second
@@ -199,7 +203,7 @@ func (c Config) withDefaults() Config {
 		c.MaxSpeed = 1000
 	}
 	if c.DedupeSize == 0 {
-		c.DedupeSize = 2048
+		c.DedupeSize = 8192
 	}
 	if c.MinAltitudeFt == 0 && c.MaxAltitudeFt == 0 {
 		c.MinAltitudeFt, c.MaxAltitudeFt = -2000, 60000
@@ -467,8 +471,14 @@ func (s *Step) position(st *State, p Point, out []Output) ([]Output, bool) {
 			return append(out, Discarded{ICAO: st.ICAO, EventID: p.EventID, TS: p.Time(), Reason: ReasonTooLate}), false
 		}
 		// History keeps late positions; with its neighbours gone from the
-		// window it cannot be judged, only recorded as such, identified or
-		// not (an unidentified aircraft's history has no callsign).
+		// window it cannot be judged, only recorded as such, or held like
+		// any other until the callsign is known.
+		if st.Current.Callsign == "" {
+			if _, found := slices.BinarySearchFunc(st.Pending, p.Stamp, func(q Point, t Stamp) int { return q.Stamp.Compare(t) }); found {
+				return append(out, Discarded{ICAO: st.ICAO, EventID: p.EventID, TS: p.Time(), Reason: ReasonDuplicate}), false
+			}
+			return s.buffer(st, p, out), false
+		}
 		return append(out, PositionRecorded{ICAO: st.ICAO, Callsign: st.Current.Callsign, Point: p, EventID: p.EventID, Unjudged: true}), false
 	}
 	// In-order arrival, the common case, appends without searching.
@@ -565,17 +575,22 @@ func (s *Step) accept(st *State, j int, cause string, out []Output) []Output {
 		e.Status = StatusRecorded
 		return append(out, PositionRecorded{ICAO: st.ICAO, Callsign: st.Current.Callsign, Point: e.Point, EventID: cause})
 	}
-	k, _ := slices.BinarySearchFunc(st.Pending, e.Stamp, func(q Point, t Stamp) int { return q.Stamp.Compare(t) })
-	st.Pending = slices.Insert(st.Pending, k, e.Point)
 	e.Status = StatusPending
+	return s.buffer(st, e.Point, out)
+}
+
+// buffer holds p until the callsign is known, dropping the oldest held
+// position when the buffer is full. p enters the aircraft's own history at
+// once (Buffered), which has no such bound.
+func (s *Step) buffer(st *State, p Point, out []Output) []Output {
+	k, _ := slices.BinarySearchFunc(st.Pending, p.Stamp, func(q Point, t Stamp) int { return q.Stamp.Compare(t) })
+	st.Pending = slices.Insert(st.Pending, k, p)
+	out = append(out, Buffered{ICAO: st.ICAO, Point: p})
 	if len(st.Pending) <= s.cfg.BufferSize {
-		return append(out, Buffered{ICAO: st.ICAO, Point: e.Point})
+		return out
 	}
 	dropped := st.Pending[0]
 	st.Pending = slices.Delete(st.Pending, 0, 1)
-	// Reported Buffered even when it is the one dropped: it entered the
-	// aircraft's own history, which has no buffer.
-	out = append(out, Buffered{ICAO: st.ICAO, Point: e.Point})
 	if d, ok := slices.BinarySearchFunc(st.Window, dropped.Stamp, func(x Entry, t Stamp) int { return x.Stamp.Compare(t) }); ok {
 		st.Window[d].Status = StatusDropped
 	}

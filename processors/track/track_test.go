@@ -331,10 +331,14 @@ func TestDiscardedAndErrors(t *testing.T) {
 		}
 	}
 	// Before identification, a position later than Horizon but within
-	// LateLimit still enters the aircraft's history, unjudged.
-	_, outs = apply(t, newStep(t, track.Config{Horizon: 10 * time.Second}), track.State{}, pos("a", 20, 52, 4), pos("b", 9, 52, 4))
-	if r := find[track.PositionRecorded](outs[1]); len(r) != 1 || !r[0].Unjudged || r[0].Callsign != "" {
-		t.Errorf("late unidentified position: %+v, want one unjudged PositionRecorded without callsign", outs[1])
+	// LateLimit is held like the others (and enters the aircraft's own
+	// history at once), then recorded once the callsign is known.
+	_, outs = apply(t, newStep(t, track.Config{Horizon: 10 * time.Second}), track.State{}, pos("a", 20, 52, 4), pos("b", 9, 52, 4), ident("i", 21, "KLM1023"))
+	if b := find[track.Buffered](outs[1]); len(b) != 1 || b[0].Point.EventID != "b" {
+		t.Errorf("late unidentified position: %+v, want it Buffered", outs[1])
+	}
+	if r := find[track.PositionRecorded](outs[2]); len(r) != 2 || r[0].Point.EventID != "b" || !r[0].Released || r[0].Callsign != "KLM1023" {
+		t.Errorf("identification: %+v, want b then a released under KLM1023", outs[2])
 	}
 	st, _ := apply(t, step, track.State{}, pos("a", 1, 52, 4))
 	other := pos("x", 2, 52, 4)
@@ -383,7 +387,7 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 	s := newStep(t, track.Config{})
-	if c := s.Config(); c.BufferSize != 64 || c.Horizon != time.Minute || c.MaxSpeed != 1000 || c.MinAltitudeFt != -2000 || c.MaxAltitudeFt != 60000 {
+	if c := s.Config(); c.BufferSize != 1024 || c.DedupeSize != 8192 || c.Horizon != time.Minute || c.MaxSpeed != 1000 || c.MinAltitudeFt != -2000 || c.MaxAltitudeFt != 60000 {
 		t.Errorf("defaults %+v", c)
 	}
 }
