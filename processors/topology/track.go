@@ -159,7 +159,7 @@ func (s *TrackStep) Process(c *runtime.Context, r *kgo.Record, st *track.State) 
 			if o.Reason == track.ReasonDuplicate {
 				judge(schemas.OutcomeDuplicate, o.Reason, 0)
 			} else if o.EventID == env.ID {
-					judge(schemas.OutcomeDiscarded, o.Reason, 0)
+				judge(schemas.OutcomeDiscarded, o.Reason, 0)
 			}
 		}
 	}
