@@ -99,6 +99,28 @@ type Adapter struct {
 	// timestamp is due (file replay at recorded speed); nil produces as
 	// fast as Kafka takes the records.
 	Pacer *Pacer
+
+	// lastReceiptMS is the newest receipt stamp given (Unix ms): see
+	// receiptStamp.
+	lastReceiptMS atomic.Int64
+}
+
+// receiptStamp is the producer timestamp of a record that carries none: its
+// receipt time, but strictly after the previous such stamp of this adapter,
+// at the envelope's millisecond resolution. Records read in the same
+// millisecond would otherwise tie and be ordered by event id, a hash, so
+// the current state of such a feed would not be the last record received.
+// A burst of more than a thousand records a second runs ahead of the clock
+// by at most the burst's length over a thousand seconds.
+func (a *Adapter) receiptStamp(t time.Time) time.Time {
+	ms := t.UnixMilli()
+	for {
+		last := a.lastReceiptMS.Load()
+		next := max(ms, last+1)
+		if a.lastReceiptMS.CompareAndSwap(last, next) {
+			return time.UnixMilli(next).UTC()
+		}
+	}
 }
 
 // Stats count one run. Read == Accepted + Rejected once Run returns nil.
@@ -329,7 +351,7 @@ func (a *Adapter) build(ctx context.Context, rec Record) (*kgo.Record, Result, e
 	case !rec.RecordTS.IsZero():
 		ts, src = rec.RecordTS, schemas.FromRecord
 	default:
-		ts, src = rec.Received, schemas.FromReceipt
+		ts, src = a.receiptStamp(rec.Received), schemas.FromReceipt
 	}
 	res.Key, res.ProducerTS, res.TSSource = key, ts, src
 	topic := a.Topics.Raw(a.Feed.Name)

@@ -296,3 +296,40 @@ func TestAdapterOversizeLine(t *testing.T) {
 			x.ReasonCode, len(x.Raw), x.Origin, ingest.MaxRecordBytes)
 	}
 }
+
+// TestAdapterReceiptStampsIncrease: records without a producer time, read
+// in the same millisecond, get strictly increasing receipt stamps in the
+// order they were read, so the newest by producer time is the last received
+// (not the one with the greater event id).
+func TestAdapterReceiptStampsIncrease(t *testing.T) {
+	a := fakeKafka(t).adapter(t, nil)
+	now := time.Date(2026, 1, 1, 12, 0, 0, 500_000, time.UTC)
+	var recs []ingest.Record
+	for i := range 50 {
+		recs = append(recs, ingest.Record{Raw: []byte(fmt.Sprintf("MSG,8,111,11111,86E488,111111,,,,,,,,,,,,,,,,%d", i%2)), Origin: fmt.Sprintf("test:%d", i), Received: now})
+	}
+	_, res, err := a.IngestBatch(t.Context(), recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res {
+		if r.TSSource != schemas.FromReceipt {
+			t.Fatalf("record %d: timestamp from %s, want receipt", i, r.TSSource)
+		}
+		if i > 0 && !r.ProducerTS.After(res[i-1].ProducerTS) {
+			t.Errorf("record %d stamped %v, not after record %d's %v", i, r.ProducerTS, i-1, res[i-1].ProducerTS)
+		}
+	}
+	if first := res[0].ProducerTS; !first.Equal(now.Truncate(time.Millisecond)) {
+		t.Errorf("first stamp %v, want the receipt time %v", first, now)
+	}
+	// A later receipt time is taken as it is.
+	later := now.Add(time.Hour)
+	_, res2, err := a.IngestBatch(t.Context(), []ingest.Record{{Raw: recs[0].Raw, Origin: "test:later", Received: later}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res2[0].ProducerTS.Equal(later.Truncate(time.Millisecond)) {
+		t.Errorf("later record stamped %v, want %v", res2[0].ProducerTS, later)
+	}
+}
