@@ -56,6 +56,8 @@ func samples() map[string][]schemas.Value {
 		schemas.OutcomeSchema: {
 			&schemas.Outcome{EventID: "e", Feed: "sbs", Step: "track", Outcome: schemas.OutcomeStale, Reason: "position", ProducerTS: t0, Lateness: time.Second, ProcessedTS: t0},
 			&schemas.Outcome{EventID: "e", Feed: "adexp", Step: "flight", Outcome: schemas.OutcomeApplied, GUFI: "g", ProducerTS: t0, ProcessedTS: t0},
+			&schemas.Outcome{EventID: "e", Feed: "sbs", Step: "track", Outcome: schemas.OutcomeStale, Reason: "altitude", ProducerTS: t0, ProcessedTS: t0,
+				Aspects: []schemas.AspectOutcome{{Aspect: "altitude", Outcome: "stale", Lateness: time.Second}, {Aspect: "position", Outcome: "discarded", Reason: "too_late"}}},
 		},
 	}
 }

@@ -29,7 +29,7 @@ type fastValue interface {
 // fastVersions are the schema versions the fast codecs are written for. A
 // registry whose latest version of a schema is another one (a newer
 // binary's schema, or a test's) uses the generic path.
-var fastVersions = map[string]int{EnvelopeSchema: 1, TrackEventSchema: 2, OutcomeSchema: 1, DomainEventSchema: 1, FlightStateSchema: 2}
+var fastVersions = map[string]int{EnvelopeSchema: 1, TrackEventSchema: 2, OutcomeSchema: 2, DomainEventSchema: 1, FlightStateSchema: 2}
 
 var (
 	fastOnce sync.Once
@@ -458,6 +458,16 @@ func (o *Outcome) appendDatum(w *avroWriter) error {
 	w.long(o.Lateness.Milliseconds())
 	w.optStr(o.GUFI)
 	w.ts(o.ProcessedTS)
+	if len(o.Aspects) > 0 {
+		w.long(int64(len(o.Aspects)))
+		for _, a := range o.Aspects {
+			w.str(a.Aspect)
+			w.str(a.Outcome)
+			w.optStr(a.Reason)
+			w.long(a.Lateness.Milliseconds())
+		}
+	}
+	w.long(0)
 	return nil
 }
 
@@ -466,6 +476,11 @@ func (o *Outcome) readDatum(r *avroReader) {
 	o.Lateness = time.Duration(r.long()) * time.Millisecond
 	o.GUFI = r.optStr()
 	o.ProcessedTS = r.ts()
+	r.blocks("array", func() {
+		a := AspectOutcome{Aspect: r.str(), Outcome: r.str(), Reason: r.optStr()}
+		a.Lateness = time.Duration(r.long()) * time.Millisecond
+		o.Aspects = append(o.Aspects, a)
+	})
 }
 
 func (p *FlightPlan) appendDatum(w *avroWriter) {

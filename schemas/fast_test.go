@@ -32,6 +32,8 @@ func fastSamples() []Value {
 		&TrackEvent{EventID: "e", ICAO24: "4ca1b2", Callsign: "EIN12", TS: t0, Squawk: "1000", AltitudeFt: &alt},
 		&Outcome{EventID: "e", Feed: "sbs", Step: "track", Outcome: OutcomeStale, Reason: "position", ProducerTS: t0, Lateness: 1500 * time.Millisecond, GUFI: "g", ProcessedTS: t0},
 		&Outcome{EventID: "e", Feed: "sbs", Step: "track", Outcome: OutcomeApplied, ProducerTS: t0, ProcessedTS: t0},
+		&Outcome{EventID: "e", Feed: "sbs", Step: "track", Outcome: OutcomeStale, ProducerTS: t0, ProcessedTS: t0,
+			Aspects: []AspectOutcome{{Aspect: "altitude", Outcome: "stale", Lateness: 1500 * time.Millisecond}, {Aspect: "position", Outcome: "discarded", Reason: "too_late"}}},
 		ev(DomainEvent{FlightPlanned: &FlightPlanned{Plan: plan}}),
 		ev(DomainEvent{Type: EventFlightPlanned, FlightPlanned: &FlightPlanned{Plan: FlightPlan{Callsign: "X", ADEP: "A", ADES: "B"}}}),
 		ev(DomainEvent{FlightPlanChanged: &FlightPlanChanged{Plan: plan, Changed: []string{"ades", "star"}}}),

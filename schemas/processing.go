@@ -123,6 +123,17 @@ type Outcome struct {
 	Lateness    time.Duration // stored in milliseconds
 	GUFI        string
 	ProcessedTS time.Time
+	// Aspects are the verdicts on each aspect the event carries (schema
+	// v2), when they are not all applied.
+	Aspects []AspectOutcome
+}
+
+// AspectOutcome is the verdict on one aspect of an event.
+type AspectOutcome struct {
+	Aspect   string
+	Outcome  string
+	Reason   string
+	Lateness time.Duration // stored in milliseconds
 }
 
 // SchemaName implements Value.
@@ -139,7 +150,16 @@ func (o *Outcome) toNative() map[string]any {
 		"lateness_ms":  o.Lateness.Milliseconds(),
 		"gufi":         nullStr(o.GUFI),
 		"processed_ts": o.ProcessedTS,
+		"aspects":      aspectOutcomesNative(o.Aspects),
 	}
+}
+
+func aspectOutcomesNative(as []AspectOutcome) []any {
+	out := make([]any, len(as))
+	for i, a := range as {
+		out[i] = map[string]any{"aspect": a.Aspect, "outcome": a.Outcome, "reason": nullStr(a.Reason), "lateness_ms": a.Lateness.Milliseconds()}
+	}
+	return out
 }
 
 func (o *Outcome) fromNative(m map[string]any) {
@@ -153,6 +173,14 @@ func (o *Outcome) fromNative(m map[string]any) {
 		Lateness:    time.Duration(i64(m, "lateness_ms")) * time.Millisecond,
 		GUFI:        optStr(m, "gufi"),
 		ProcessedTS: tm(m, "processed_ts"),
+	}
+	if as, ok := m["aspects"].([]any); ok && len(as) > 0 {
+		o.Aspects = make([]AspectOutcome, 0, len(as))
+		for _, a := range as {
+			am, _ := a.(map[string]any)
+			o.Aspects = append(o.Aspects, AspectOutcome{Aspect: str(am, "aspect"), Outcome: str(am, "outcome"), Reason: optStr(am, "reason"),
+				Lateness: time.Duration(i64(am, "lateness_ms")) * time.Millisecond})
+		}
 	}
 }
 

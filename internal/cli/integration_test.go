@@ -204,11 +204,11 @@ func TestIntegrationTopicsIdempotent(t *testing.T) {
 	tt := newTarget(t)
 	args := []string{"topics", "--brokers", strings.Join(tt.brokers, ","), "--topic-prefix", tt.name}
 	code, out, errs := contrail(t, args...)
-	if code != 0 || !strings.Contains(out, "15 created, 0 ok, 0 drifted") {
+	if code != 0 || !strings.Contains(out, "17 created, 0 ok, 0 drifted") {
 		t.Fatalf("first run: exit %d\n%s%s", code, out, errs)
 	}
 	code, out, errs = contrail(t, args...)
-	if code != 0 || !strings.Contains(out, "0 created, 15 ok, 0 drifted") {
+	if code != 0 || !strings.Contains(out, "0 created, 17 ok, 0 drifted") {
 		t.Fatalf("second run: exit %d\n%s%s", code, out, errs)
 	}
 	code, out, _ = contrail(t, append(args, "--partitions", "5")...)
@@ -222,11 +222,11 @@ func TestIntegrationMigrateIdempotent(t *testing.T) {
 	tt := newTarget(t)
 	args := []string{"migrate", "--clickhouse", tt.ch, "--clickhouse-database", tt.name}
 	code, out, errs := contrail(t, args...)
-	if code != 0 || !strings.Contains(out, "migrated from version 0 to 2") {
+	if code != 0 || !strings.Contains(out, "migrated from version 0 to 3") {
 		t.Fatalf("first migrate: exit %d\n%s%s", code, out, errs)
 	}
 	code, out, errs = contrail(t, args...)
-	if code != 0 || !strings.Contains(out, "up to date at version 2") {
+	if code != 0 || !strings.Contains(out, "up to date at version 3") {
 		t.Fatalf("second migrate: exit %d\n%s%s", code, out, errs)
 	}
 	// A database migrated by a newer binary is refused.

@@ -134,11 +134,11 @@ func TestMainMigratePrint(t *testing.T) {
 		wantDB      string
 		wantOneStmt int
 	}{
-		{"default is legacy", []string{"migrate", "--print"}, nil, false, "contrail", 13},
-		{"legacy", []string{"migrate", "--print", "--dialect", "legacy"}, nil, false, "contrail", 13},
-		{"modern", []string{"migrate", "--print", "--dialect", "modern"}, nil, true, "contrail", 13},
-		{"dialect from env", []string{"migrate", "--print"}, map[string]string{"CONTRAIL_DIALECT": "modern"}, true, "contrail", 13},
-		{"database from flag", []string{"migrate", "--print", "--clickhouse-database", "atm"}, nil, false, "atm", 13},
+		{"default is legacy", []string{"migrate", "--print"}, nil, false, "contrail", 15},
+		{"legacy", []string{"migrate", "--print", "--dialect", "legacy"}, nil, false, "contrail", 15},
+		{"modern", []string{"migrate", "--print", "--dialect", "modern"}, nil, true, "contrail", 15},
+		{"dialect from env", []string{"migrate", "--print"}, map[string]string{"CONTRAIL_DIALECT": "modern"}, true, "contrail", 15},
+		{"database from flag", []string{"migrate", "--print", "--clickhouse-database", "atm"}, nil, false, "atm", 15},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

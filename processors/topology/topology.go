@@ -98,18 +98,25 @@ func (t *Topology) FlightConfig() runtime.Config {
 }
 
 // outcome records a step's verdict on one input: always in the metrics,
-// and on the outcomes topic unless it is "applied" or "duplicate". A
+// and on the outcomes topic unless it is "applied" or "duplicate".
+// (Applied is the default: an input with no outcome record was applied.) A
 // duplicate is a second delivery of an event id the step has judged before
 // (a re-ingested file, a replayed landing topic): the first verdict stands,
 // so the view of verdicts is the same however often the input was read.
 // An encoding failure is returned so the transaction aborts.
 func (t *Topology) outcome(c *runtime.Context, env *schemas.Envelope, step, verdict, reason string, lateness time.Duration, gufi string) error {
+	return t.outcomeOf(c, env, step, verdict, reason, lateness, gufi, nil)
+}
+
+// outcomeOf is outcome with the verdicts on each aspect of the event: an
+// applied event one of whose aspects was not applied is written too.
+func (t *Topology) outcomeOf(c *runtime.Context, env *schemas.Envelope, step, verdict, reason string, lateness time.Duration, gufi string, aspects []schemas.AspectOutcome) error {
 	t.metrics.Outcome(step, env.Feed, verdict, lateness)
-	if verdict == schemas.OutcomeApplied || verdict == schemas.OutcomeDuplicate {
+	if verdict == schemas.OutcomeDuplicate || (verdict == schemas.OutcomeApplied && len(aspects) == 0) {
 		return nil
 	}
 	o := &schemas.Outcome{EventID: env.ID, Feed: env.Feed, Step: step, Outcome: verdict, Reason: reason,
-		ProducerTS: env.ProducerTS, Lateness: lateness, GUFI: gufi, ProcessedTS: c.Now()}
+		ProducerTS: env.ProducerTS, Lateness: lateness, GUFI: gufi, ProcessedTS: c.Now(), Aspects: aspects}
 	b, err := t.codec.Encode(context.Background(), nil, t.names.Outcomes(), o)
 	if err != nil {
 		return fmt.Errorf("%s step: encode outcome of %s: %w: %w", step, env.ID, runtime.ErrOutput, err)

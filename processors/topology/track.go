@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -32,8 +34,8 @@ const (
 //     velocity, squawk and ground aspects, and on identification (or a
 //     callsign change) the aircraft's whole current picture, each value
 //     stamped with the evidence it came from, one track event per stamp;
-//   - the aircraft's own position history, identified or not, keyed by ICAO
-//     address (positions and revocations);
+//   - the aircraft's own history, identified or not, keyed by ICAO address:
+//     positions (and revocations) and velocity reports;
 //   - at the end of each batch, the current picture of every aircraft the
 //     batch changed to the compacted aircraft state topic.
 //
@@ -98,6 +100,10 @@ func (s *TrackStep) Process(c *runtime.Context, r *kgo.Record, st *track.State) 
 	}
 	cur := &st.Current
 	s.evs = s.evs[:0]
+	// The verdict on each aspect of this message, kept when one is not
+	// applied: a message whose altitude was stale and whose position was
+	// dropped says both.
+	var av aspectVerdicts
 	for _, o := range out {
 		switch o := o.(type) {
 		case track.CallsignLearned:
@@ -112,6 +118,11 @@ func (s *TrackStep) Process(c *runtime.Context, r *kgo.Record, st *track.State) 
 		case track.TrackUpdate:
 			if o.EventID == env.ID {
 				judge(schemas.OutcomeApplied, "", 0)
+				for a := range track.NumAspects {
+					if a != track.AspectPosition && o.Applied.Has(a) {
+						av.set(a.String(), schemas.OutcomeApplied, "", 0)
+					}
+				}
 			}
 			if cur.Callsign == "" || cur.Callsign != prev.Callsign {
 				continue // unidentified, or the whole picture went above
@@ -126,6 +137,9 @@ func (s *TrackStep) Process(c *runtime.Context, r *kgo.Record, st *track.State) 
 			if o.EventID == env.ID {
 				judge(schemas.OutcomeApplied, "", 0)
 			}
+			if o.Point.EventID == env.ID && !o.Released {
+				av.set("position", schemas.OutcomeApplied, "", 0)
+			}
 			pos := position(o.ICAO, o.Point)
 			if !o.Released {
 				if err := s.emitAircraft(c, &schemas.TrackEvent{EventID: o.Point.EventID, ICAO24: o.ICAO, Callsign: o.Callsign, TS: o.Point.Time(), Position: pos}); err != nil {
@@ -137,11 +151,21 @@ func (s *TrackStep) Process(c *runtime.Context, r *kgo.Record, st *track.State) 
 			}
 		case track.Buffered:
 			judge(schemas.OutcomeBuffered, "track.no_callsign_yet", 0)
+			if o.Point.EventID == env.ID {
+				av.set("position", schemas.OutcomeBuffered, "track.no_callsign_yet", 0)
+			}
 			if err := s.emitAircraft(c, &schemas.TrackEvent{EventID: o.Point.EventID, ICAO24: o.ICAO, TS: o.Point.Time(), Position: position(o.ICAO, o.Point)}); err != nil {
+				return st, err
+			}
+		case track.VelocityReported:
+			te := &schemas.TrackEvent{EventID: o.Stamp.EventID, ICAO24: o.ICAO, Callsign: cur.Callsign, TS: o.Stamp.Time()}
+			te.GroundSpeedKt, te.TrackDeg, te.VerticalRateFpm = o.Velocity.Fields()
+			if err := s.emitAircraft(c, te); err != nil {
 				return st, err
 			}
 		case track.Stale:
 			judge(schemas.OutcomeStale, o.Aspect.String(), o.Lateness)
+			av.set(o.Aspect.String(), schemas.OutcomeStale, "", o.Lateness)
 		case track.Invalid:
 			if o.Revised {
 				if err := s.emitAircraft(c, &schemas.TrackEvent{EventID: o.EventID, ICAO24: o.ICAO, Callsign: cur.Callsign, TS: o.TS, Revoked: true}); err != nil {
@@ -155,11 +179,17 @@ func (s *TrackStep) Process(c *runtime.Context, r *kgo.Record, st *track.State) 
 				continue
 			}
 			judge(schemas.OutcomeInvalid, o.Reason, 0)
+			if o.Reason == "track.implied_speed" {
+				av.set("position", schemas.OutcomeInvalid, o.Reason, 0)
+			}
 		case track.Discarded:
 			if o.Reason == track.ReasonDuplicate {
 				judge(schemas.OutcomeDuplicate, o.Reason, 0)
 			} else if o.EventID == env.ID {
 				judge(schemas.OutcomeDiscarded, o.Reason, 0)
+				if o.Reason == track.ReasonTooLate || o.Reason == track.ReasonBufferFull {
+					av.set("position", schemas.OutcomeDiscarded, o.Reason, 0)
+				}
 			}
 		}
 	}
@@ -174,7 +204,41 @@ func (s *TrackStep) Process(c *runtime.Context, r *kgo.Record, st *track.State) 
 		}
 		s.touched[st.ICAO] = st
 	}
-	return st, s.t.outcome(c, &env, "track", verdict, reason, lateness, "")
+	return st, s.t.outcomeOf(c, &env, "track", verdict, reason, lateness, "", av.mixed())
+}
+
+// aspectVerdicts collects the verdict on each aspect of one message. A later
+// verdict on the same aspect replaces an earlier one unless that was worse
+// for the current state: a position recorded in the history but older than
+// the current one is stale, one buffered then dropped is discarded.
+type aspectVerdicts struct{ list []schemas.AspectOutcome }
+
+func (v *aspectVerdicts) set(aspect, outcome, reason string, late time.Duration) {
+	for i := range v.list {
+		if v.list[i].Aspect == aspect {
+			if v.list[i].Outcome == schemas.OutcomeApplied || outcome == schemas.OutcomeDiscarded {
+				v.list[i] = schemas.AspectOutcome{Aspect: aspect, Outcome: outcome, Reason: reason, Lateness: late}
+			}
+			return
+		}
+	}
+	v.list = append(v.list, schemas.AspectOutcome{Aspect: aspect, Outcome: outcome, Reason: reason, Lateness: late})
+}
+
+// mixed returns the verdicts when some aspect was not applied, sorted by
+// aspect, and nil when every one was (or there was a single aspect: the
+// event's verdict says it all).
+func (v *aspectVerdicts) mixed() []schemas.AspectOutcome {
+	if len(v.list) < 2 {
+		return nil
+	}
+	for _, a := range v.list {
+		if a.Outcome != schemas.OutcomeApplied {
+			slices.SortFunc(v.list, func(a, b schemas.AspectOutcome) int { return strings.Compare(a.Aspect, b.Aspect) })
+			return v.list
+		}
+	}
+	return nil
 }
 
 // evidence returns the track event of this observation for stamp at,

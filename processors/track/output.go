@@ -4,8 +4,8 @@ import "time"
 
 // Output is one result of Apply. Every input yields at least one Output, so
 // no observation is ever silently dropped. The concrete types are
-// TrackUpdate, PositionRecorded, Buffered, Stale, Invalid, Discarded and
-// CallsignLearned.
+// TrackUpdate, PositionRecorded, Buffered, VelocityReported, Stale,
+// Invalid, Discarded and CallsignLearned.
 type Output interface{ output() }
 
 // TrackUpdate says the current track of an aircraft changed: Applied names
@@ -91,6 +91,15 @@ const (
 	ReasonNoTrackData = "no_track_data" // line type or message carries nothing the step uses
 )
 
+// VelocityReported is one valid velocity report entering the aircraft's
+// velocity history, late ones included (like positions, history does not
+// depend on arrival order; the current velocity is the newest).
+type VelocityReported struct {
+	ICAO     string
+	Stamp    Stamp
+	Velocity Velocity
+}
+
 // CallsignLearned says the aircraft's callsign became known or changed.
 type CallsignLearned struct {
 	ICAO     string
@@ -107,3 +116,4 @@ func (Stale) output()            {}
 func (Invalid) output()          {}
 func (Discarded) output()        {}
 func (CallsignLearned) output()  {}
+func (VelocityReported) output() {}

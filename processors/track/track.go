@@ -314,9 +314,13 @@ func (s *Step) Apply(st State, obs Observation, out []Output) (State, []Output, 
 		}
 		out = s.release(&st, obs.EventID, out)
 	}
-	if obs.Has&(HasGroundSpeed|HasTrack|HasVerticalRate) != 0 && win(AspectVelocity) {
-		cur.Velocity = Velocity{GroundSpeedKt: obs.GroundSpeedKt, TrackDeg: obs.TrackDeg, VerticalRateFpm: obs.VerticalRateFpm,
+	if obs.Has&(HasGroundSpeed|HasTrack|HasVerticalRate) != 0 {
+		v := Velocity{GroundSpeedKt: obs.GroundSpeedKt, TrackDeg: obs.TrackDeg, VerticalRateFpm: obs.VerticalRateFpm,
 			Has: obs.Has & (HasGroundSpeed | HasTrack | HasVerticalRate)}
+		out = append(out, VelocityReported{ICAO: st.ICAO, Stamp: at, Velocity: v})
+		if win(AspectVelocity) {
+			cur.Velocity = v
+		}
 	}
 	if obs.Has&HasAltitude != 0 && win(AspectAltitude) {
 		cur.AltitudeFt = obs.AltitudeFt

@@ -1,11 +1,61 @@
 package clickhouse
 
-// Migration 3 ("aircraft") creates the views of every aircraft heard,
+// Migration 3 ("aircraft") creates the per-aspect verdicts and the views of every aircraft heard,
 // identified or not (ARCHITECTURE.md §5), from the track step's own topics:
 // contrail.aircraft.state (one snapshot per aircraft a batch changed) and
 // contrail.aircraft.positions (its position history). Both run on
 // ClickHouse 18.16.
-var aircraftStatements = []string{aircraftTable, aircraftPositionsTable}
+var aircraftStatements = []string{aircraftTable, aircraftPositionsTable, aircraftVelocitiesTable, aspectOutcomesTable}
+
+// aircraftVelocitiesTable is the velocity history of every aircraft heard:
+// one row per valid velocity report (SBS MSG,4), late ones included. SBS
+// position reports carry no velocity, so positions and aircraft_positions
+// leave it out rather than borrow one from another message (which one
+// would depend on arrival order); join by aircraft and time instead, e.g.
+// per minute:
+//
+//	SELECT icao24, minute, alt, gs FROM
+//	  (SELECT icao24, toStartOfMinute(ts) AS minute, avg(altitude_ft) AS alt
+//	   FROM aircraft_positions FINAL WHERE revoked = 0 GROUP BY icao24, minute) AS p
+//	ANY INNER JOIN
+//	  (SELECT icao24, toStartOfMinute(ts) AS minute, avg(ground_speed_kt) AS gs
+//	   FROM aircraft_velocities FINAL GROUP BY icao24, minute) AS v
+//	USING icao24, minute
+const aircraftVelocitiesTable = `CREATE TABLE IF NOT EXISTS {db}.aircraft_velocities (
+    icao24 String,
+    ts {tsseq},
+    ts_ms Int64,
+    event_id String,
+    ground_speed_kt Nullable(Float64),
+    track_deg Nullable(Float64),
+    vertical_rate_fpm Nullable(Int32),
+    topic {lc},
+    partition UInt32,
+    offset UInt64
+) ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(ts)
+ORDER BY (icao24, ts, ts_ms, event_id)`
+
+// aspectOutcomesTable holds the verdict on each aspect of a message that
+// carries several, when they were not all applied (a message whose altitude
+// was stale and whose position arrived too late says both); event_outcomes
+// has the event's overall verdict, the best of them. An event with no rows
+// here had one verdict for everything it carried. Re-delivered events
+// (duplicates) add nothing: the first verdict stands.
+const aspectOutcomesTable = `CREATE TABLE IF NOT EXISTS {db}.aspect_outcomes (
+    event_id String,
+    feed {lc},
+    step {lc},
+    aspect {lc},
+    outcome {lc},
+    reason String,
+    producer_ts {ts},
+    producer_ts_ms Int64,
+    lateness_ms Int64,
+    processed_ts {ts}
+) ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(producer_ts)
+ORDER BY (feed, event_id, step, aspect)`
 
 // aircraftTable is the current picture per aircraft (24-bit ICAO address):
 // each aspect the newest valid value by producer time, as the track step

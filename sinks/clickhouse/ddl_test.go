@@ -144,7 +144,7 @@ func TestViewTables(t *testing.T) {
 		"raw_events",
 		"flights", "positions", "flight_events", "revoked_positions", "event_outcomes", "rejected",
 		"movements_hourly", "outcomes_hourly", "airborne_minutely",
-		"revoked_positions_mv", "positions_valid", "movements_hourly_mv", "outcomes_hourly_mv", "rejects_hourly_mv", "airborne_minutely_mv", "aircraft", "aircraft_positions",
+		"revoked_positions_mv", "positions_valid", "movements_hourly_mv", "outcomes_hourly_mv", "rejects_hourly_mv", "airborne_minutely_mv", "aircraft", "aircraft_positions", "aircraft_velocities", "aspect_outcomes",
 	}
 	if got := clickhouse.ViewTables(); !slices.Equal(got, want) {
 		t.Errorf("ViewTables() = %q\nwant %q", got, want)

@@ -46,8 +46,8 @@ func TestIntegrationMigrate(t *testing.T) {
 	if res.From != 0 || res.To != clickhouse.LatestVersion() || !slices.Equal(res.Applied, want) {
 		t.Errorf("first Migrate = %+v; want 0 -> %d applying %v", res, clickhouse.LatestVersion(), want)
 	}
-	if v, err := clickhouse.CurrentVersion(ctx, conn); err != nil || v != 2 || clickhouse.LatestVersion() < 2 {
-		t.Errorf("CurrentVersion = %d, %v; want 2 (the views migration) recorded", v, err)
+	if v, err := clickhouse.CurrentVersion(ctx, conn); err != nil || v != 3 || clickhouse.LatestVersion() < 3 {
+		t.Errorf("CurrentVersion = %d, %v; want 3 (the aircraft migration) recorded", v, err)
 	}
 
 	engines := map[string]string{}
@@ -70,6 +70,8 @@ func TestIntegrationMigrate(t *testing.T) {
 		"event_outcomes": "ReplacingMergeTree", "rejected": "ReplacingMergeTree", "revoked_positions": "ReplacingMergeTree",
 		"movements_hourly": "AggregatingMergeTree", "airborne_minutely": "AggregatingMergeTree", "outcomes_hourly": "SummingMergeTree",
 		"positions_valid": "View", "movements_hourly_mv": "MaterializedView",
+		"aircraft": "ReplacingMergeTree", "aircraft_positions": "ReplacingMergeTree", "aircraft_velocities": "ReplacingMergeTree",
+		"aspect_outcomes": "ReplacingMergeTree",
 	}
 	for _, name := range clickhouse.ViewTables() {
 		got, ok := engines[name]

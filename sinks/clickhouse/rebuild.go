@@ -152,14 +152,16 @@ type tableKey struct {
 // verifiedKeys are the keys by which Verify counts rows. positions is keyed
 // by ts_ms rather than (ts, ts_ms): ts is ts_ms truncated.
 var verifiedKeys = map[string]tableKey{
-	"raw_events":         {"feed, event_id", []int{1, 0}},
-	"rejected":           {"feed, id", []int{1, 0}},
-	"flight_events":      {"gufi, event_id", []int{1, 0}},
-	"positions":          {"gufi, ts_ms, icao24", []int{0, 2, 3}},
-	"flights":            {"gufi", []int{0}},
-	"event_outcomes":     {"feed, event_id, step", []int{1, 0, 2}},
-	"aircraft":           {"icao24", []int{0}},
-	"aircraft_positions": {"icao24, ts_ms, event_id", []int{0, 2, 3}},
+	"raw_events":          {"feed, event_id", []int{1, 0}},
+	"rejected":            {"feed, id", []int{1, 0}},
+	"flight_events":       {"gufi, event_id", []int{1, 0}},
+	"positions":           {"gufi, ts_ms, icao24", []int{0, 2, 3}},
+	"flights":             {"gufi", []int{0}},
+	"event_outcomes":      {"feed, event_id, step", []int{1, 0, 2}},
+	"aircraft":            {"icao24", []int{0}},
+	"aircraft_positions":  {"icao24, ts_ms, event_id", []int{0, 2, 3}},
+	"aspect_outcomes":     {"feed, event_id, step, aspect", []int{1, 0, 2, 3}},
+	"aircraft_velocities": {"icao24, ts_ms, event_id", []int{0, 2, 3}},
 }
 
 // VerifiedTables are the tables Verify checks, in the writer's order.

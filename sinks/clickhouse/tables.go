@@ -17,14 +17,16 @@ import (
 // The explicit column list of every INSERT, per table (ClickHouse 18.16 needs
 // it for native batches). The values the writer appends follow these orders.
 const (
-	rawEventsColumns     = "event_id, feed, format, format_version, key, producer_ts, producer_ts_ms, producer_ts_source, ingest_ts, adapter, origin, raw, outcome, reason_code, reason, topic, partition, offset"
-	rejectedColumns      = "id, feed, reason_code, reason, ingest_ts, adapter, origin, raw, topic, partition, offset"
-	flightEventsColumns  = "event_id, gufi, type, producer_ts, producer_ts_ms, emitted_ts, feed, cause, event_ts, ifplid, callsign, adep, ades, eobt, previous_eobt, aircraft_type, route, cruise_level, star, changed, squawk, alert_id, alert_kind, other_gufi, rule, detail, rejected_event_id, icao24, lat, lon, altitude_ft, ground_speed_kt, track_deg, vertical_rate_fpm, on_ground, payload, topic, partition, offset"
-	positionsColumns     = "gufi, ts, ts_ms, icao24, lat, lon, altitude_ft, ground_speed_kt, track_deg, vertical_rate_fpm, on_ground, event_id, feed, producer_ts, emitted_ts"
-	flightsColumns       = "gufi, ifplid, callsign, icao24, adep, ades, eobt, aircraft_type, route, cruise_level, star, lifecycle, position_ts, lat, lon, altitude_ft, ground_speed_kt, track_deg, vertical_rate_fpm, on_ground, squawk, emergency, aspects, aspect_ts_ms, event_count, producer_ts, producer_ts_ms, updated_ts, version"
-	eventOutcomesColumns = "event_id, feed, step, outcome, reason, producer_ts, producer_ts_ms, lateness_ms, gufi, processed_ts"
-	aircraftColumns      = "icao24, callsign, position_ts, lat, lon, altitude_ft, ground_speed_kt, track_deg, vertical_rate_fpm, squawk, on_ground, aspects, aspect_ts_ms, first_seen, last_seen, messages, updated_ts, version"
-	aircraftPosColumns   = "icao24, ts, ts_ms, event_id, lat, lon, altitude_ft, on_ground, revoked, topic, partition, offset"
+	rawEventsColumns      = "event_id, feed, format, format_version, key, producer_ts, producer_ts_ms, producer_ts_source, ingest_ts, adapter, origin, raw, outcome, reason_code, reason, topic, partition, offset"
+	rejectedColumns       = "id, feed, reason_code, reason, ingest_ts, adapter, origin, raw, topic, partition, offset"
+	flightEventsColumns   = "event_id, gufi, type, producer_ts, producer_ts_ms, emitted_ts, feed, cause, event_ts, ifplid, callsign, adep, ades, eobt, previous_eobt, aircraft_type, route, cruise_level, star, changed, squawk, alert_id, alert_kind, other_gufi, rule, detail, rejected_event_id, icao24, lat, lon, altitude_ft, ground_speed_kt, track_deg, vertical_rate_fpm, on_ground, payload, topic, partition, offset"
+	positionsColumns      = "gufi, ts, ts_ms, icao24, lat, lon, altitude_ft, ground_speed_kt, track_deg, vertical_rate_fpm, on_ground, event_id, feed, producer_ts, emitted_ts"
+	flightsColumns        = "gufi, ifplid, callsign, icao24, adep, ades, eobt, aircraft_type, route, cruise_level, star, lifecycle, position_ts, lat, lon, altitude_ft, ground_speed_kt, track_deg, vertical_rate_fpm, on_ground, squawk, emergency, aspects, aspect_ts_ms, event_count, producer_ts, producer_ts_ms, updated_ts, version"
+	eventOutcomesColumns  = "event_id, feed, step, outcome, reason, producer_ts, producer_ts_ms, lateness_ms, gufi, processed_ts"
+	aircraftColumns       = "icao24, callsign, position_ts, lat, lon, altitude_ft, ground_speed_kt, track_deg, vertical_rate_fpm, squawk, on_ground, aspects, aspect_ts_ms, first_seen, last_seen, messages, updated_ts, version"
+	aircraftPosColumns    = "icao24, ts, ts_ms, event_id, lat, lon, altitude_ft, on_ground, revoked, topic, partition, offset"
+	aircraftVelColumns    = "icao24, ts, ts_ms, event_id, ground_speed_kt, track_deg, vertical_rate_fpm, topic, partition, offset"
+	aspectOutcomesColumns = "event_id, feed, step, aspect, outcome, reason, producer_ts, producer_ts_ms, lateness_ms, processed_ts"
 )
 
 // tableRows buffers one table's rows of the current batch, each row the
@@ -70,18 +72,22 @@ const (
 	tEventOutcomes
 	tAircraft
 	tAircraftPositions
+	tAircraftVelocities
+	tAspectOutcomes
 )
 
 func newTables() []*tableRows {
 	return []*tableRows{
-		tRawEvents:         {name: "raw_events", columns: rawEventsColumns},
-		tRejected:          {name: "rejected", columns: rejectedColumns},
-		tFlightEvents:      {name: "flight_events", columns: flightEventsColumns},
-		tPositions:         {name: "positions", columns: positionsColumns},
-		tFlights:           {name: "flights", columns: flightsColumns},
-		tEventOutcomes:     {name: "event_outcomes", columns: eventOutcomesColumns},
-		tAircraft:          {name: "aircraft", columns: aircraftColumns},
-		tAircraftPositions: {name: "aircraft_positions", columns: aircraftPosColumns},
+		tRawEvents:          {name: "raw_events", columns: rawEventsColumns},
+		tRejected:           {name: "rejected", columns: rejectedColumns},
+		tFlightEvents:       {name: "flight_events", columns: flightEventsColumns},
+		tPositions:          {name: "positions", columns: positionsColumns},
+		tFlights:            {name: "flights", columns: flightsColumns},
+		tEventOutcomes:      {name: "event_outcomes", columns: eventOutcomesColumns},
+		tAircraft:           {name: "aircraft", columns: aircraftColumns},
+		tAircraftPositions:  {name: "aircraft_positions", columns: aircraftPosColumns},
+		tAircraftVelocities: {name: "aircraft_velocities", columns: aircraftVelColumns},
+		tAspectOutcomes:     {name: "aspect_outcomes", columns: aspectOutcomesColumns},
 	}
 }
 
@@ -145,8 +151,16 @@ func (w *Writer) addOutcome(ctx context.Context, r *kgo.Record) {
 		w.undecodable(r, err)
 		return
 	}
-	w.put(tEventOutcomes, o.EventID, o.Feed, o.Step, o.Outcome, o.Reason,
-		w.clamp(o.ProducerTS), o.ProducerTS.UnixMilli(), o.Lateness.Milliseconds(), o.GUFI, w.clamp(o.ProcessedTS))
+	// An applied event is written only for its aspects' verdicts:
+	// event_outcomes has no row for applied events.
+	if o.Outcome != schemas.OutcomeApplied {
+		w.put(tEventOutcomes, o.EventID, o.Feed, o.Step, o.Outcome, o.Reason,
+			w.clamp(o.ProducerTS), o.ProducerTS.UnixMilli(), o.Lateness.Milliseconds(), o.GUFI, w.clamp(o.ProcessedTS))
+	}
+	for _, a := range o.Aspects {
+		w.put(tAspectOutcomes, o.EventID, o.Feed, o.Step, a.Aspect, a.Outcome, a.Reason,
+			w.clamp(o.ProducerTS), o.ProducerTS.UnixMilli(), a.Lateness.Milliseconds(), w.clamp(o.ProcessedTS))
+	}
 }
 
 func (w *Writer) addState(ctx context.Context, r *kgo.Record) {
@@ -215,22 +229,31 @@ func (w *Writer) addAircraft(ctx context.Context, r *kgo.Record) {
 		w.clamp(a.FirstSeen), w.clamp(a.LastSeen), a.Messages, w.clamp(a.UpdatedTS), uint64(max(a.Messages, 0)))
 }
 
-// addAircraftPosition writes one entry of an aircraft's own history. A
-// revocation has the key of the position it revokes and a later offset, so
-// the table keeps the latest verdict on each position.
+// addAircraftPosition writes one entry of an aircraft's own history: a
+// position, a revocation of one, or a velocity report. A revocation has the
+// key of the position it revokes and a later offset, so aircraft_positions
+// keeps the latest verdict on each position.
 func (w *Writer) addAircraftPosition(ctx context.Context, r *kgo.Record) {
 	e := &schemas.TrackEvent{}
 	if err := w.decode(ctx, r.Value, e); err != nil {
 		w.undecodable(r, err)
 		return
 	}
-	p := e.Position
-	if p == nil {
-		p = &schemas.Position{}
-	}
 	ts := e.TS
-	w.put(tAircraftPositions, e.ICAO24, w.clamp(ts), ts.UnixMilli(), e.EventID, p.Lat, p.Lon, p.AltitudeFt, nullBool(p.OnGround),
-		boolU8(e.Revoked || e.Position == nil), r.Topic, uint32(r.Partition), uint64(r.Offset))
+	switch {
+	case e.Revoked:
+		w.put(tAircraftPositions, e.ICAO24, w.clamp(ts), ts.UnixMilli(), e.EventID, 0.0, 0.0, (*int32)(nil), (*uint8)(nil),
+			uint8(1), r.Topic, uint32(r.Partition), uint64(r.Offset))
+	case e.Position != nil:
+		p := e.Position
+		w.put(tAircraftPositions, e.ICAO24, w.clamp(ts), ts.UnixMilli(), e.EventID, p.Lat, p.Lon, p.AltitudeFt, nullBool(p.OnGround),
+			uint8(0), r.Topic, uint32(r.Partition), uint64(r.Offset))
+	case e.HasVelocity():
+		w.put(tAircraftVelocities, e.ICAO24, w.clamp(ts), ts.UnixMilli(), e.EventID, e.GroundSpeedKt, e.TrackDeg, e.VerticalRateFpm,
+			r.Topic, uint32(r.Partition), uint64(r.Offset))
+	default:
+		w.log.Debug("aircraft history record without position or velocity skipped", "topic", r.Topic, "partition", r.Partition, "offset", r.Offset)
+	}
 }
 
 // latestAspect is the newest per-aspect producer timestamp of s, the zero

@@ -284,3 +284,33 @@ CREATE TABLE IF NOT EXISTS contrail.aircraft_positions (
 ) ENGINE = ReplacingMergeTree(offset)
 PARTITION BY toYYYYMM(ts)
 ORDER BY (icao24, ts, ts_ms, event_id);
+
+CREATE TABLE IF NOT EXISTS contrail.aircraft_velocities (
+    icao24 String,
+    ts DateTime,
+    ts_ms Int64,
+    event_id String,
+    ground_speed_kt Nullable(Float64),
+    track_deg Nullable(Float64),
+    vertical_rate_fpm Nullable(Int32),
+    topic String,
+    partition UInt32,
+    offset UInt64
+) ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(ts)
+ORDER BY (icao24, ts, ts_ms, event_id);
+
+CREATE TABLE IF NOT EXISTS contrail.aspect_outcomes (
+    event_id String,
+    feed String,
+    step String,
+    aspect String,
+    outcome String,
+    reason String,
+    producer_ts DateTime,
+    producer_ts_ms Int64,
+    lateness_ms Int64,
+    processed_ts DateTime
+) ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(producer_ts)
+ORDER BY (feed, event_id, step, aspect);

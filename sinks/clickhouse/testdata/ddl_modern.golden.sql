@@ -285,3 +285,33 @@ CREATE TABLE IF NOT EXISTS contrail.aircraft_positions (
 ) ENGINE = ReplacingMergeTree(offset)
 PARTITION BY toYYYYMM(ts)
 ORDER BY (icao24, ts, ts_ms, event_id);
+
+CREATE TABLE IF NOT EXISTS contrail.aircraft_velocities (
+    icao24 String,
+    ts DateTime64(3, 'UTC') CODEC(Delta, ZSTD),
+    ts_ms Int64,
+    event_id String,
+    ground_speed_kt Nullable(Float64),
+    track_deg Nullable(Float64),
+    vertical_rate_fpm Nullable(Int32),
+    topic LowCardinality(String),
+    partition UInt32,
+    offset UInt64
+) ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(ts)
+ORDER BY (icao24, ts, ts_ms, event_id);
+
+CREATE TABLE IF NOT EXISTS contrail.aspect_outcomes (
+    event_id String,
+    feed LowCardinality(String),
+    step LowCardinality(String),
+    aspect LowCardinality(String),
+    outcome LowCardinality(String),
+    reason String,
+    producer_ts DateTime64(3, 'UTC'),
+    producer_ts_ms Int64,
+    lateness_ms Int64,
+    processed_ts DateTime64(3, 'UTC')
+) ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(producer_ts)
+ORDER BY (feed, event_id, step, aspect);

@@ -8,7 +8,8 @@
 --
 -- `argMax(x, ts_ms)` takes each column from the newest position (ts_ms breaks
 -- ties within a second); `flights FINAL` gives one row per GUFI even before
--- ClickHouse has merged the state snapshots. A flight whose last position is
+-- ClickHouse has merged the state snapshots, with the current ground speed
+-- (the newest velocity report: SBS position reports carry none). A flight whose last position is
 -- older than the window has landed or left coverage; a flight that never
 -- reported a position is not airborne as far as surveillance knows.
 SELECT
@@ -28,8 +29,7 @@ FROM
         max(ts) AS last_ts,
         argMax(lat, ts_ms) AS lat,
         argMax(lon, ts_ms) AS lon,
-        argMax(altitude_ft, ts_ms) AS altitude_ft,
-        argMax(ground_speed_kt, ts_ms) AS ground_speed_kt
+        argMax(altitude_ft, ts_ms) AS altitude_ft
     FROM positions_valid
     WHERE ts > (SELECT max(ts) FROM positions) - 300
     GROUP BY gufi
@@ -37,7 +37,7 @@ FROM
 )
 ANY LEFT JOIN
 (
-    SELECT gufi, callsign, adep, ades
+    SELECT gufi, callsign, adep, ades, ground_speed_kt
     FROM flights FINAL
 ) USING gufi
 ORDER BY gufi

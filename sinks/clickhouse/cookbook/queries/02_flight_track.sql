@@ -6,6 +6,10 @@
 -- `positions_valid` directly, `ORDER BY gufi, ts_ms`; to follow one leg, filter
 -- on its `gufi` instead of the callsign.
 --
+-- A position row holds what its own report carried: SBS position messages
+-- have no speed or track, which `aircraft_velocities` has (see the speed by
+-- flight level query for a join by minute).
+--
 -- `positions_valid` is deduplicated (it reads `positions FINAL`) and leaves
 -- out positions the processor revoked as implausible. Late positions are
 -- included: history keeps them even when they were too old to update the
@@ -16,8 +20,6 @@ SELECT
     argMin(lat, ts_ms) AS lat,
     argMin(lon, ts_ms) AS lon,
     argMin(altitude_ft, ts_ms) AS altitude_ft,
-    argMin(ground_speed_kt, ts_ms) AS ground_speed_kt,
-    argMin(track_deg, ts_ms) AS track_deg,
     count() AS positions
 FROM positions_valid
 WHERE gufi IN (SELECT gufi FROM flights FINAL WHERE callsign = 'LOT73QH')
