@@ -353,10 +353,10 @@ func fromJSON(raw []byte, envID string) (*PlanMsg, *AlertMsg, error) {
 		if len(m.Flights) > 1 {
 			a.OtherCallsign, a.OtherGUFI = m.Flights[1].Callsign, m.Flights[1].GUFI
 		}
-		a.Message = fmt.Sprintf("%s conflict with %s", x.Severity, a.OtherCallsign)
 		if x.MinSeparationNM != nil {
-			a.Message += fmt.Sprintf(", predicted minimum separation %.1f NM", *x.MinSeparationNM)
+			a.Detail = fmt.Sprintf(", predicted minimum separation %.1f NM", *x.MinSeparationNM)
 		}
+		a.Message = fmt.Sprintf("%s conflict with %s%s", x.Severity, a.OtherCallsign, a.Detail)
 		return nil, a, nil
 	default:
 		return nil, &AlertMsg{Kind: string(m.Type), AlertID: id, Callsign: fl.Callsign, GUFI: fl.GUFI, ICAO24: fl.ICAO24,

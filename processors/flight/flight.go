@@ -820,9 +820,49 @@ func (s *Step) activeFlight(st *State, gufi string, t int64) int {
 
 func (s *Step) applyAlert(st *State, in *Input, at Stamp, out []schemas.DomainEvent, res *Result) []schemas.DomainEvent {
 	a := in.Alert
-	fi := s.activeFlight(st, a.GUFI, at.TS)
+	if a.Role == AlertOrigin && a.OtherCallsign != "" && a.OtherCallsign != a.Callsign {
+		// Two flights: find ours and hand the alert to the other's owner,
+		// which raises it first (see AlertRole).
+		peer := a.Swapped()
+		peer.Role, peer.PeerGUFI, peer.SelfGUFI = AlertRequest, "", ""
+		if fi := s.activeFlight(st, a.GUFI, at.TS); fi >= 0 {
+			peer.PeerGUFI = st.Flights[fi].GUFI
+		}
+		res.Outcome, res.Pending, res.Peer = OutcomeApplied, true, &peer
+		return out
+	}
+	gufi := a.GUFI
+	if a.Role == AlertAck && a.SelfGUFI != "" {
+		gufi = a.SelfGUFI
+	}
+	other := a.OtherGUFI
+	if a.PeerGUFI != "" {
+		other = a.PeerGUFI
+	}
+	fi := s.activeFlight(st, gufi, at.TS)
+	if a.Role == AlertAck && fi < 0 && a.SelfGUFI != "" {
+		fi = s.activeFlight(st, a.GUFI, at.TS) // evicted meanwhile: as at first
+	}
+	if a.Role == AlertRequest {
+		// Hand it back so the first flight is raised naming this one; the
+		// outcome is reported there, at the last hop.
+		back := a.Swapped()
+		back.Role, back.SelfGUFI, back.PeerGUFI = AlertAck, a.PeerGUFI, ""
+		if fi >= 0 {
+			back.PeerGUFI = st.Flights[fi].GUFI
+		}
+		res.Pending, res.Peer = true, &back
+	}
 	if fi < 0 {
+		if res.Pending {
+			res.Outcome = OutcomeApplied
+			return out
+		}
 		res.Outcome, res.Reason = OutcomeInvalid, ReasonNoFlight
+		if a.Role == AlertAck && a.PeerGUFI != "" {
+			// Raised on the other flight only.
+			res.Outcome, res.Reason, res.GUFI = OutcomeApplied, "", a.PeerGUFI
+		}
 		return out
 	}
 	f := &st.Flights[fi]
@@ -840,11 +880,14 @@ func (s *Step) applyAlert(st *State, in *Input, at Stamp, out []schemas.DomainEv
 	if msg == "" && a.Severity != "" {
 		msg = a.Severity
 	}
+	if a.Role != AlertOrigin && a.OtherCallsign != "" && a.Severity != "" {
+		msg = fmt.Sprintf("%s conflict with %s%s", a.Severity, a.OtherCallsign, a.Detail)
+	}
 	id := a.AlertID
 	if id == "" {
 		id = in.EventID
 	}
 	e := s.event(f, schemas.EventAlertRaised, in, "")
-	e.AlertRaised = &schemas.AlertRaised{AlertID: id, Kind: a.Kind, OtherGUFI: a.OtherGUFI, Message: msg}
+	e.AlertRaised = &schemas.AlertRaised{AlertID: id, Kind: a.Kind, OtherGUFI: other, Message: msg}
 	return append(out, e)
 }

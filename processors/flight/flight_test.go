@@ -155,7 +155,7 @@ func TestEvents(t *testing.T) {
 			[]schemas.EventType{C}, flight.OutcomeStale, schemas.LifecyclePlanned},
 		{"arrived", []flight.Input{ifpl("p", 0), pos("a", 75, 48.3, 11.8), planMsg("arr", 140, flight.TitleARR, func(m *flight.PlanMsg) { m.EOBT, m.ATA, m.ADARR = time.Time{}, at(135), "EDDH" })},
 			[]schemas.EventType{AR}, flight.OutcomeApplied, schemas.LifecycleLanded},
-		{"alert", []flight.Input{ifpl("p", 0), {EventID: "al", Feed: "json", TS: at(80), Alert: &flight.AlertMsg{Kind: "conflict_alert", AlertID: "stca-1", Callsign: cs, OtherCallsign: "AFR1234", Severity: "warning"}}},
+		{"alert", []flight.Input{ifpl("p", 0), {EventID: "al", Feed: "json", TS: at(80), Alert: &flight.AlertMsg{Kind: "trajectory_prediction", AlertID: "tp-1", Callsign: cs}}},
 			[]schemas.EventType{AL}, flight.OutcomeApplied, schemas.LifecyclePlanned},
 		{"emergency", []flight.Input{ifpl("p", 0), pos("a", 75, 48.3, 11.8), squawk("s", 80, "7700")},
 			[]schemas.EventType{EM}, flight.OutcomeApplied, schemas.LifecycleAirborne},
@@ -282,5 +282,65 @@ func TestEvictionAndBound(t *testing.T) {
 	}
 	if len(st.Flights) != 2 {
 		t.Errorf("%d flights, want 2", len(st.Flights))
+	}
+}
+
+// TestConflictAlertBothFlights: an alert naming two flights is raised on
+// both, each naming the other's GUFI, through the exchange between the two
+// callsigns' owners (each its own State, as on two partitions).
+func TestConflictAlertBothFlights(t *testing.T) {
+	s := newStep(t, flight.Config{})
+	other := func(in flight.Input) flight.Input {
+		in.Plan.ARCID = "AFR1234"
+		return in
+	}
+	a, _ := run(t, s, flight.State{}, ifpl("p", 0))
+	b, _ := run(t, s, flight.State{}, other(ifpl("q", 0)))
+	alert := flight.Input{EventID: "al", Feed: "json", TS: at(80), Alert: &flight.AlertMsg{Kind: "conflict_alert", AlertID: "stca-1",
+		Callsign: cs, OtherCallsign: "AFR1234", Severity: "warning", Message: "warning conflict with AFR1234", Detail: ", predicted minimum separation 2.1 NM"}}
+	a, ev, res, err := s.Apply(a, alert, nil)
+	if err != nil || len(ev) != 0 || !res.Pending || res.Peer == nil || res.Peer.Role != flight.AlertRequest || res.Peer.Callsign != "AFR1234" {
+		t.Fatalf("origin: events %v, result %+v, err %v; want no event and a request to AFR1234", types(ev), res, err)
+	}
+	gufiA, gufiB := only(t, a).GUFI, only(t, b).GUFI
+	if res.Peer.PeerGUFI != gufiA {
+		t.Errorf("request names %q, want the first flight %s", res.Peer.PeerGUFI, gufiA)
+	}
+	req := alert
+	req.Alert = res.Peer
+	b, evB, resB, err := s.Apply(b, req, nil)
+	if err != nil || len(evB) != 1 || evB[0].AlertRaised == nil || evB[0].GUFI != gufiB || evB[0].AlertRaised.OtherGUFI != gufiA {
+		t.Fatalf("request: events %+v, err %v; want ALERT_RAISED on %s naming %s", evB, err, gufiB, gufiA)
+	}
+	if m := evB[0].AlertRaised.Message; m != "warning conflict with DLH5KF, predicted minimum separation 2.1 NM" {
+		t.Errorf("second flight's message %q", m)
+	}
+	if !resB.Pending || resB.Peer == nil || resB.Peer.Role != flight.AlertAck || resB.Peer.Callsign != cs || resB.Peer.PeerGUFI != gufiB {
+		t.Fatalf("request result %+v; want an ack to %s naming %s", resB, cs, gufiB)
+	}
+	ack := alert
+	ack.Alert = resB.Peer
+	_, evA, resA, err := s.Apply(a, ack, nil)
+	if err != nil || len(evA) != 1 || evA[0].GUFI != gufiA || evA[0].AlertRaised.OtherGUFI != gufiB || resA.Pending || resA.Outcome != flight.OutcomeApplied {
+		t.Fatalf("ack: events %+v, result %+v, err %v; want ALERT_RAISED on %s naming %s, applied", evA, resA, err, gufiA, gufiB)
+	}
+	if m := evA[0].AlertRaised.Message; m != "warning conflict with AFR1234, predicted minimum separation 2.1 NM" {
+		t.Errorf("first flight's message %q", m)
+	}
+	if evA[0].EventID == evB[0].EventID {
+		t.Error("both alert events have one id")
+	}
+	// The other callsign has no flight: raised on the first only, naming none.
+	a2, _ := run(t, s, flight.State{}, ifpl("p", 0))
+	a2, _, res, _ = s.Apply(a2, alert, nil)
+	req.Alert = res.Peer
+	_, evB, resB, _ = s.Apply(flight.State{}, req, nil)
+	if len(evB) != 0 || resB.Peer == nil || resB.Peer.PeerGUFI != "" {
+		t.Fatalf("request to a callsign without flight: events %v, result %+v", types(evB), resB)
+	}
+	ack.Alert = resB.Peer
+	_, evA, resA, _ = s.Apply(a2, ack, nil)
+	if len(evA) != 1 || evA[0].AlertRaised.OtherGUFI != "" || resA.Outcome != flight.OutcomeApplied {
+		t.Errorf("ack without second flight: events %+v, result %+v", evA, resA)
 	}
 }

@@ -110,6 +110,37 @@ type AlertMsg struct {
 	OtherCallsign, OtherGUFI string
 	Severity                 string
 	Message                  string
+	// Detail is what Message says after the flights (", predicted minimum
+	// separation 2.1 NM"), for the message as the other flight sees it.
+	Detail string
+	// Role, PeerGUFI and SelfGUFI carry an alert naming two flights from
+	// one callsign's flight step to the other's and back (see AlertRole).
+	Role               AlertRole
+	PeerGUFI, SelfGUFI string
+}
+
+// AlertRole is where an alert naming two flights is in its exchange between
+// the two callsigns' owners. Each flight step owns one callsign, so neither
+// knows the other's GUFI: the first finds its flight and hands the alert to
+// the second (AlertRequest, with its GUFI), which raises it on its flight
+// naming the first and hands it back (AlertAck, with its GUFI), and the
+// first raises it naming the second. Both flights get the alert, each
+// naming the other's GUFI, whatever the order of the other evidence.
+type AlertRole uint8
+
+// The alert roles.
+const (
+	AlertOrigin  AlertRole = iota // as the producer sent it
+	AlertRequest                  // at the second flight's owner: Callsign is the second flight, PeerGUFI the first's
+	AlertAck                      // back at the first: SelfGUFI its flight, PeerGUFI the second's
+)
+
+// Swapped is a with its two flights exchanged: the alert as the other
+// flight sees it.
+func (a AlertMsg) Swapped() AlertMsg {
+	a.Callsign, a.OtherCallsign = a.OtherCallsign, a.Callsign
+	a.GUFI, a.OtherGUFI = a.OtherGUFI, a.GUFI
+	return a
 }
 
 // callsign is the key of in: the callsign the step is keyed by.

@@ -53,4 +53,10 @@ type Result struct {
 	// Revoked says the input withdrew a position from GUFI's history
 	// (TrackMsg.Revoked); the positions view deletes it.
 	Revoked bool
+	// Peer, when set, is an alert the runner must hand to the flight step
+	// of another callsign (an alert naming two flights, see AlertRole). Its
+	// outcome is reported only at the last hop: until then Outcome is
+	// OutcomeApplied with Pending true, and nothing is to be written.
+	Peer    *AlertMsg
+	Pending bool
 }

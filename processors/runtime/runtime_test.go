@@ -167,6 +167,12 @@ type runSpec struct {
 
 func (s runSpec) start(t *testing.T, ctx context.Context, txid string) (done chan error) {
 	t.Helper()
+	return s.startWith(t, ctx, txid, s.step)
+}
+
+// startWith runs step (which may wrap s.step) instead of s.step.
+func (s runSpec) startWith(t *testing.T, ctx context.Context, txid string, step runtime.Step[count]) (done chan error) {
+	t.Helper()
 	base := []kgo.Opt{kgo.SeedBrokers(s.c.brokers...)}
 	cfg := runtime.Config{
 		Name: "count", Group: "g-" + s.in, TransactionalID: txid,
@@ -177,7 +183,7 @@ func (s runSpec) start(t *testing.T, ctx context.Context, txid string) (done cha
 	if s.cfg != nil {
 		s.cfg(&cfg)
 	}
-	r, err := runtime.New(cfg, s.step, s.c.adm)
+	r, err := runtime.New(cfg, step, s.c.adm)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -107,7 +107,7 @@ func DecodeFlightInput(codec *schemas.Codec, r *kgo.Record) (flight.Input, *sche
 			ICAO24: te.ICAO24, Callsign: te.Callsign, Position: te.Position, Squawk: te.Squawk, OnGround: te.OnGround, Revoked: te.Revoked,
 			AltitudeFt: te.AltitudeFt, GroundSpeedKt: te.GroundSpeedKt, TrackDeg: te.TrackDeg, VerticalRateFpm: te.VerticalRateFpm,
 		}}, env, nil
-	case KindEnvelope:
+	case KindEnvelope, KindAlertPeer:
 		env := &schemas.Envelope{}
 		if err := codec.Decode(ctx, r.Value, env); err != nil {
 			return flight.Input{}, nil, &InputError{Code: "processor.undecodable",
@@ -123,10 +123,61 @@ func DecodeFlightInput(codec *schemas.Codec, r *kgo.Record) (flight.Input, *sche
 			return in, nil, &InputError{Code: code, Feed: env.Feed, Env: env,
 				Err: fmt.Errorf("flight step: %s record %s: %w", env.Feed, env.ID, err)}
 		}
+		if kind == KindAlertPeer {
+			if err := alertPeer(&in, r); err != nil {
+				return in, nil, &InputError{Code: "processor.alert_peer", Feed: env.Feed,
+					Err: fmt.Errorf("flight step: record %s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err)}
+			}
+		}
 		return in, env, nil
 	}
 	return flight.Input{}, nil, &InputError{Code: "processor.unknown_kind", Err: fmt.Errorf("flight step: record %s/%d@%d has %s header %q, want %q or %q",
 		r.Topic, r.Partition, r.Offset, KindHeader, kind, KindTrack, KindEnvelope)}
+}
+
+// alertPeer turns the alert of in into the hop its headers name.
+func alertPeer(in *flight.Input, r *kgo.Record) error {
+	if in.Alert == nil {
+		return errors.New("alert exchange record does not hold an alert")
+	}
+	var role, peer, self string
+	for _, h := range r.Headers {
+		switch h.Key {
+		case AlertRoleHeader:
+			role = string(h.Value)
+		case AlertPeerHeader:
+			peer = string(h.Value)
+		case AlertSelfHeader:
+			self = string(h.Value)
+		}
+	}
+	a := *in.Alert
+	switch role {
+	case "request":
+		a = a.Swapped()
+		a.Role = flight.AlertRequest
+	case "ack":
+		a.Role = flight.AlertAck
+	default:
+		return fmt.Errorf("%s header %q, want request or ack", AlertRoleHeader, role)
+	}
+	a.PeerGUFI, a.SelfGUFI = peer, self
+	in.Alert = &a
+	return nil
+}
+
+// emitPeer hands an alert naming two flights to the other callsign's owner.
+func (s *FlightStep) emitPeer(c *runtime.Context, r *kgo.Record, a *flight.AlertMsg) {
+	role := "request"
+	if a.Role == flight.AlertAck {
+		role = "ack"
+	}
+	c.Emit(&kgo.Record{Topic: s.t.names.FlightInput(), Key: []byte(a.Callsign), Value: r.Value, Headers: []kgo.RecordHeader{
+		{Key: KindHeader, Value: []byte(KindAlertPeer)},
+		{Key: AlertRoleHeader, Value: []byte(role)},
+		{Key: AlertPeerHeader, Value: []byte(a.PeerGUFI)},
+		{Key: AlertSelfHeader, Value: []byte(a.SelfGUFI)},
+	}})
 }
 
 func (s *FlightStep) reject(c *runtime.Context, r *kgo.Record, feed, code, reason string) error {
@@ -181,6 +232,12 @@ func (s *FlightStep) Process(c *runtime.Context, r *kgo.Record, st *flight.State
 		// A flight's state can change without an event (a squawk change,
 		// a stale position's history): publish it too.
 		s.touched[res.GUFI] = touched{st: st, pos: pos}
+	}
+	if res.Peer != nil {
+		s.emitPeer(c, r, res.Peer)
+	}
+	if res.Pending {
+		return st, nil // its outcome is reported at the last hop
 	}
 	return st, s.outcome(c, env, res.Outcome.String(), res.Reason, res.Lateness, res.GUFI)
 }

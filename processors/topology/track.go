@@ -24,6 +24,13 @@ const (
 	KindHeader   = "contrail-kind"
 	KindEnvelope = "envelope"
 	KindTrack    = "track"
+	// KindAlertPeer is an alert naming two flights on its way between the
+	// two callsigns' owners (flight.AlertRole): the envelope byte for byte,
+	// with AlertRoleHeader, AlertPeerHeader and AlertSelfHeader.
+	KindAlertPeer   = "alert-peer"
+	AlertRoleHeader = "contrail-alert-role" // "request" or "ack"
+	AlertPeerHeader = "contrail-alert-peer" // the other flight's GUFI, when it has one
+	AlertSelfHeader = "contrail-alert-self" // ack: the first flight's GUFI
 )
 
 // TrackStep is the track step (ARCHITECTURE.md §4, step 1) on the runtime:

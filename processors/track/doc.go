@@ -23,10 +23,22 @@
 // track history (every valid position, late ones included) are identical,
 // provided no position is more than Config.Horizon late and the pending
 // buffer does not overflow. A position later than Horizon (but within
-// Config.LateLimit, and once the callsign is known) still enters the
-// history, recorded unjudged (PositionRecorded.Unjudged) since its
-// neighbours have left the window; anything else outside the promise is
-// reported as Discarded.
+// Config.LateLimit) still enters the history, recorded unjudged
+// (PositionRecorded.Unjudged) since its neighbours have left the window, or
+// held in the buffer while the callsign is unknown; anything else outside
+// the promise is reported as Discarded.
+//
+// Every valid position is reported when it is judged, Buffered or
+// PositionRecorded, whether the callsign is known or not: the aircraft's own
+// history does not wait for identification. Every valid velocity report is
+// reported too (VelocityReported), for the velocity history.
+//
+// An observation whose event id the step has read before (among the newest
+// Config.DedupeSize of the aircraft, by producer time) is a duplicate: it
+// changes nothing and is reported Discarded{Reason: ReasonDuplicate}, so
+// reading the same input twice gives the state and the verdicts of reading
+// it once. The set of remembered ids depends only on the observations read.
+// docs/ordering.md states what the pipeline promises on top of this.
 //
 //	step, _ := track.New(track.Config{})
 //	var st track.State

@@ -38,7 +38,7 @@ func TestIntegrationWriterViews(t *testing.T) {
 
 	n := topics.Names{Prefix: infratest.Name(t, "it")}
 	raw := n.Raw("sbs")
-	all := []string{raw, n.Rejected(), n.FlightEvents(), n.FlightState(), n.Outcomes()}
+	all := []string{raw, n.Rejected(), n.FlightEvents(), n.FlightState(), n.Outcomes(), n.AircraftState(), n.AircraftPositions()}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +123,9 @@ func TestIntegrationWriterViews(t *testing.T) {
 	recs = append(recs, &kgo.Record{Topic: n.FlightState(), Key: []byte("G0")}) // a tombstone
 
 	for _, o := range []schemas.Outcome{
-		{EventID: "r1", Feed: "sbs", Step: "track", Outcome: schemas.OutcomeApplied, ProducerTS: at(0), ProcessedTS: at(time.Minute)},
+		// Applied, with one aspect stale: only the aspects are written.
+		{EventID: "r1", Feed: "sbs", Step: "track", Outcome: schemas.OutcomeApplied, ProducerTS: at(0), ProcessedTS: at(time.Minute),
+			Aspects: []schemas.AspectOutcome{{Aspect: "altitude", Outcome: schemas.OutcomeStale, Lateness: 2 * time.Second}, {Aspect: "position", Outcome: schemas.OutcomeApplied}}},
 		{EventID: "r2", Feed: "sbs", Step: "track", Outcome: schemas.OutcomeStale, Reason: "older than latest", ProducerTS: at(0), Lateness: 1500 * time.Millisecond, ProcessedTS: at(time.Minute)},
 		{EventID: "r2", Feed: "sbs", Step: "flight", Outcome: schemas.OutcomeDuplicate, ProducerTS: at(0), GUFI: "G1", ProcessedTS: at(2 * time.Minute)},
 	} {
@@ -136,6 +138,28 @@ func TestIntegrationWriterViews(t *testing.T) {
 	} {
 		v, err := reg.EncodeRejected(nil, &x)
 		add(n.Rejected(), x.ID, v, err)
+	}
+	// Two snapshots of one aircraft, the newer (more messages) first, and an
+	// unidentified one; its history: a position, the same position revoked
+	// (later offset: revoked wins), another position, a velocity report.
+	lat, lon, gs := 51.3, 2.6, 431.0
+	for _, a := range []schemas.AircraftState{
+		{ICAO24: "4CA123", Callsign: "BAW1", PositionTS: at(10 * time.Minute), Lat: &lat, Lon: &lon, AltitudeFt: &alt, GroundSpeedKt: &gs,
+			Squawk: "1000", AspectTS: map[string]time.Time{"altitude": at(10 * time.Minute)}, FirstSeen: at(0), LastSeen: at(10 * time.Minute), Messages: 9, UpdatedTS: at(11 * time.Minute)},
+		{ICAO24: "4CA123", FirstSeen: at(0), LastSeen: at(0), Messages: 1, UpdatedTS: at(time.Minute)},
+		{ICAO24: "3C0002", AltitudeFt: &alt, FirstSeen: at(0), LastSeen: at(time.Minute), Messages: 2, UpdatedTS: at(2 * time.Minute)},
+	} {
+		v, err := reg.Encode(nil, &a)
+		add(n.AircraftState(), a.ICAO24, v, err)
+	}
+	for _, te := range []schemas.TrackEvent{
+		{EventID: "p1", ICAO24: "3C0002", TS: at(time.Minute), Position: &schemas.Position{TS: at(time.Minute), ICAO24: "3C0002", Lat: 50, Lon: 3, AltitudeFt: &alt}},
+		{EventID: "p1", ICAO24: "3C0002", TS: at(time.Minute), Revoked: true},
+		{EventID: "p2", ICAO24: "3C0002", TS: at(2 * time.Minute), Position: &schemas.Position{TS: at(2 * time.Minute), ICAO24: "3C0002", Lat: 50.1, Lon: 3}},
+		{EventID: "v1", ICAO24: "3C0002", TS: at(90 * time.Second), GroundSpeedKt: &gs},
+	} {
+		v, err := reg.Encode(nil, &te)
+		add(n.AircraftPositions(), te.ICAO24, v, err)
 	}
 	for i, r := range []string{"MSG,3,a", "MSG,3,b"} {
 		v, err := reg.EncodeEnvelope(nil, &schemas.Envelope{ID: schemas.EventID("sbs", "t", []byte(r)), Feed: "sbs", Key: "4CA123",
@@ -154,6 +178,10 @@ func TestIntegrationWriterViews(t *testing.T) {
 		"positions_valid": "SELECT gufi, ts_ms, event_id FROM " + db + ".positions_valid ORDER BY gufi, ts_ms",
 		"flights":         "SELECT gufi, callsign, adep, ades, lifecycle, position_ts, lat, squawk, emergency, aspects, aspect_ts_ms, event_count, producer_ts_ms, version FROM " + db + ".flights FINAL ORDER BY gufi",
 		"event_outcomes":  "SELECT feed, event_id, step, outcome, reason, lateness_ms, gufi, processed_ts FROM " + db + ".event_outcomes FINAL ORDER BY feed, event_id, step",
+		"aspect_outcomes": "SELECT feed, event_id, step, aspect, outcome, lateness_ms FROM " + db + ".aspect_outcomes FINAL ORDER BY feed, event_id, step, aspect",
+		"aircraft":        "SELECT icao24, callsign, lat, altitude_ft, ground_speed_kt, squawk, aspects, first_seen, last_seen, messages FROM " + db + ".aircraft FINAL ORDER BY icao24",
+		"aircraft_pos":    "SELECT icao24, ts_ms, event_id, lat, revoked FROM " + db + ".aircraft_positions FINAL ORDER BY icao24, ts_ms",
+		"aircraft_vel":    "SELECT icao24, ts_ms, event_id, ground_speed_kt FROM " + db + ".aircraft_velocities FINAL ORDER BY icao24, ts_ms",
 		"rejected":        "SELECT feed, id, reason_code, reason, ingest_ts, origin, raw FROM " + db + ".rejected FINAL ORDER BY feed, id",
 		"raw_events":      "SELECT feed, event_id, outcome, reason_code, topic FROM " + db + ".raw_events FINAL ORDER BY outcome, event_id",
 		"movements":       "SELECT aerodrome, hour, direction, uniqExactMerge(movements) FROM " + db + ".movements_hourly GROUP BY aerodrome, hour, direction ORDER BY aerodrome, hour",
@@ -191,7 +219,11 @@ func TestIntegrationWriterViews(t *testing.T) {
 	check("positions", "G1 1740823800100 4CA123 51.1 2.5 12000 420.5 0 e3", "G1 1740823800600 4CA123 51.2", "G1 1740823860000 4CA123 89.9", "G2 1740823830000 3C0001 48")
 	check("positions_valid", "e3", "e4", "e8")
 	check("flights", "G1 BAW1 EGLL LFPG AIRBORNE|51.2|[plan position]|4 1740823800000", "G2|7700 1|[status]|3")
-	check("event_outcomes", "sbs r1 track applied", "sbs r2 flight duplicate", "sbs r2 track stale older than latest 1500")
+	check("event_outcomes", "sbs r2 flight duplicate", "sbs r2 track stale older than latest 1500")
+	check("aspect_outcomes", "sbs r1 track altitude stale 2000", "sbs r1 track position applied 0")
+	check("aircraft", "3C0002  ", "4CA123 BAW1 51.3 12000 431 1000 [altitude]|9")
+	check("aircraft_pos", "3C0002 1740823260000 p1 0 1", "3C0002 1740823320000 p2 50.1 0")
+	check("aircraft_vel", "3C0002 1740823290000 v1 431")
 	check("rejected", "sbs x1 sbs.fields too few fields", "sbs x2 sbs.time bad date")
 	check("raw_events", "sbs", "sbs", " rejected sink.undecodable "+n.FlightEvents(), "sbs x1 rejected sbs.fields", "sbs x2 rejected sbs.time")
 	check("movements", "EGLL 2025-03-01 10:00:00 +0000 UTC departure 1", "LFPG 2025-03-01 11:00:00 +0000 UTC arrival 1")
@@ -201,8 +233,8 @@ func TestIntegrationWriterViews(t *testing.T) {
 		t.Errorf("revoked_positions has %d rows for e5 (%v), want 1", revoked, err)
 	}
 	var summed uint64
-	if err := conn.QueryRow(ctx, "SELECT sum(events) FROM "+db+".outcomes_hourly").Scan(&summed); err != nil || summed != 5 {
-		t.Errorf("outcomes_hourly sums to %d (%v), want 5 (3 outcomes, 2 rejects)", summed, err)
+	if err := conn.QueryRow(ctx, "SELECT sum(events) FROM "+db+".outcomes_hourly").Scan(&summed); err != nil || summed != 4 {
+		t.Errorf("outcomes_hourly sums to %d (%v), want 4 (2 outcomes, 2 rejects)", summed, err)
 	}
 
 	// Replay everything in a fresh group: FINAL results and the replay-safe
@@ -232,7 +264,8 @@ func runWriter(t *testing.T, ctx context.Context, conn *clickhouse.Conn, seeds [
 	defer cons.CloseAllowingRebalance()
 	w := clickhouse.NewWriter(conn, cons, reg, n.Rejected(), clickhouse.WriterOptions{
 		FlushInterval: 50 * time.Millisecond, RetryBackoff: 10 * time.Millisecond,
-		Topics: clickhouse.Topics{Events: n.FlightEvents(), State: n.FlightState(), Outcomes: n.Outcomes()},
+		Topics: clickhouse.Topics{Events: n.FlightEvents(), State: n.FlightState(), Outcomes: n.Outcomes(),
+			Aircraft: n.AircraftState(), AircraftPositions: n.AircraftPositions()},
 	}, slog.New(slog.DiscardHandler), nil)
 	wctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
