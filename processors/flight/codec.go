@@ -258,6 +258,8 @@ func (w *writer) flight(f *Flight) {
 		w.stamp(s)
 	}
 	w.posOptional(&f.Kinematics)
+	w.str(f.DepartedADEP)
+	w.str(f.ArrivedADES)
 }
 
 type reader struct {
@@ -414,5 +416,13 @@ func (r *reader) flight(f *Flight) {
 			f.Latest[i] = r.stamp()
 		}
 		r.posOptional(&f.Kinematics)
+		f.DepartedADEP = r.str()
+		f.ArrivedADES = r.str()
+	} else {
+		// Format 1 did not keep them: take what the events named then.
+		f.DepartedADEP, f.ArrivedADES = f.Plan.ADEP, f.ADARR
+		if f.ArrivedADES == "" {
+			f.ArrivedADES = f.Plan.ADES
+		}
 	}
 }

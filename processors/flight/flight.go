@@ -101,8 +101,9 @@ type Flight struct {
 	// evidence, for duplicate detection.
 	Recent []Stamp
 	// DepartedSent and ArrivedSent say FlightDeparted and FlightArrived
-	// were emitted (once per flight).
+	// were emitted; DepartedADEP and ArrivedADES the aerodromes they named.
 	DepartedSent, ArrivedSent bool
+	DepartedADEP, ArrivedADES string
 	EventCount                int64
 }
 
@@ -458,22 +459,28 @@ func (s *Step) violation(f *Flight, in *Input, rule, detail, rejected string) sc
 	return e
 }
 
-// lifecycleEvents emits FlightDeparted and FlightArrived once per flight,
-// when the facts first say so.
+// lifecycleEvents emits FlightDeparted and FlightArrived when the facts
+// first say so, and again, under the same event id, when the aerodrome
+// they name becomes known or changes (a plan correlating after the track):
+// flight_events keeps the latest of the two, and the movements view counts
+// the event once, at the aerodrome, whatever the processing order. Their
+// ids depend on the flight only, not on the input that caused them.
 func (s *Step) lifecycleEvents(f *Flight, in *Input, out []schemas.DomainEvent) []schemas.DomainEvent {
-	if d := f.departure(); d != 0 && !f.DepartedSent && !f.Cancelled {
-		f.DepartedSent = true
+	if d := f.departure(); d != 0 && !f.Cancelled && (!f.DepartedSent || (f.Plan.ADEP != "" && f.Plan.ADEP != f.DepartedADEP)) {
+		f.DepartedSent, f.DepartedADEP = true, f.Plan.ADEP
 		e := s.event(f, schemas.EventFlightDeparted, in, "")
+		e.EventID = eventID(f.GUFI, schemas.EventFlightDeparted, "movement", "")
 		e.FlightDeparted = &schemas.FlightDeparted{ADEP: f.Plan.ADEP, DepartureTS: time.Unix(0, d).UTC()}
 		out = append(out, e)
 	}
-	if a := f.landing(); a != 0 && !f.ArrivedSent && !f.Cancelled {
-		f.ArrivedSent = true
-		ad := f.ADARR
-		if ad == "" {
-			ad = f.Plan.ADES
-		}
+	ad := f.ADARR
+	if ad == "" {
+		ad = f.Plan.ADES
+	}
+	if a := f.landing(); a != 0 && !f.Cancelled && (!f.ArrivedSent || (ad != "" && ad != f.ArrivedADES)) {
+		f.ArrivedSent, f.ArrivedADES = true, ad
 		e := s.event(f, schemas.EventFlightArrived, in, "")
+		e.EventID = eventID(f.GUFI, schemas.EventFlightArrived, "movement", "")
 		e.FlightArrived = &schemas.FlightArrived{ADES: ad, ArrivalTS: time.Unix(0, a).UTC()}
 		out = append(out, e)
 	}

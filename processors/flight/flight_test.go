@@ -344,3 +344,47 @@ func TestConflictAlertBothFlights(t *testing.T) {
 		t.Errorf("ack without second flight: events %+v, result %+v", evA, resA)
 	}
 }
+
+// TestMovementAerodromeWhateverTheOrder: a departure first known from the
+// track names the departure aerodrome once the plan correlates, under the
+// same event id, so the latest FLIGHT_DEPARTED of the flight (what
+// flight_events FINAL keeps) is the same with plans first or tracks first.
+func TestMovementAerodromeWhateverTheOrder(t *testing.T) {
+	s := newStep(t, flight.Config{})
+	latest := func(ins ...flight.Input) map[string]schemas.DomainEvent {
+		_, steps := run(t, s, flight.State{}, ins...)
+		out := map[string]schemas.DomainEvent{}
+		for _, st := range steps {
+			for _, e := range st.events {
+				if e.FlightDeparted != nil || e.FlightArrived != nil {
+					// GUFI values (hence event ids) depend on which
+					// evidence founded the flight; compare by type, and
+					// check one id per type.
+					if prev, ok := out[string(e.Type)]; ok && prev.EventID != e.EventID {
+						t.Errorf("two %s events with ids %s and %s", e.Type, prev.EventID, e.EventID)
+					}
+					e.Cause, e.ProducerTS, e.Feed, e.GUFI = nil, time.Time{}, "", ""
+					out[string(e.Type)] = e
+				}
+			}
+		}
+		return out
+	}
+	arr := planMsg("arr", 140, flight.TitleARR, func(m *flight.PlanMsg) { m.EOBT, m.ATA, m.ADARR = time.Time{}, at(135), "EDDH" })
+	plansFirst := latest(ifpl("p", 0), pos("a", 75, 48.3, 11.8), arr)
+	tracksFirst := latest(pos("a", 75, 48.3, 11.8), ifpl("p", 0), arr)
+	if len(plansFirst) != 2 {
+		t.Fatalf("plans first: %d movement events, want a departure and an arrival: %+v", len(plansFirst), plansFirst)
+	}
+	for typ, e := range plansFirst {
+		g, ok := tracksFirst[typ]
+		switch {
+		case !ok:
+			t.Errorf("tracks first has no %s event", typ)
+		case e.FlightDeparted != nil && (g.FlightDeparted == nil || *g.FlightDeparted != *e.FlightDeparted):
+			t.Errorf("departure: tracks first %+v, plans first %+v", g.FlightDeparted, e.FlightDeparted)
+		case e.FlightDeparted != nil && e.FlightDeparted.ADEP != "EDDM":
+			t.Errorf("departure names %q, want the plan's EDDM", e.FlightDeparted.ADEP)
+		}
+	}
+}

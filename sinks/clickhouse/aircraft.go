@@ -5,7 +5,25 @@ package clickhouse
 // contrail.aircraft.state (one snapshot per aircraft a batch changed) and
 // contrail.aircraft.positions (its position history). Both run on
 // ClickHouse 18.16.
-var aircraftStatements = []string{aircraftTable, aircraftPositionsTable, aircraftVelocitiesTable, aspectOutcomesTable}
+var aircraftStatements = []string{aircraftTable, aircraftPositionsTable, aircraftVelocitiesTable, aspectOutcomesTable,
+	dropMovementsHourlyView, movementsHourlyViewV3}
+
+// The movements view counts a movement at its aerodrome only: the flight
+// step emits a departure (or arrival) again, under the same event id, once
+// the aerodrome becomes known (a plan correlating after the track), and the
+// movement is then counted there, once, whatever the processing order. A
+// materialized view holds no data, so it is replaced by dropping it.
+const dropMovementsHourlyView = `DROP TABLE IF EXISTS {db}.movements_hourly_mv`
+
+const movementsHourlyViewV3 = `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.movements_hourly_mv TO {db}.movements_hourly AS
+SELECT
+    if(type = 'FLIGHT_DEPARTED', adep, ades) AS aerodrome,
+    toStartOfHour(toDateTime(ifNull(event_ts, producer_ts)), 'UTC') AS hour,
+    if(type = 'FLIGHT_DEPARTED', 'departure', 'arrival') AS direction,
+    uniqExactState(event_id) AS movements
+FROM {db}.flight_events
+WHERE type IN ('FLIGHT_DEPARTED', 'FLIGHT_ARRIVED') AND if(type = 'FLIGHT_DEPARTED', adep, ades) != ''
+GROUP BY aerodrome, hour, direction`
 
 // aircraftVelocitiesTable is the velocity history of every aircraft heard:
 // one row per valid velocity report (SBS MSG,4), late ones included. SBS

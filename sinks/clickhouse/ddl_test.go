@@ -86,8 +86,9 @@ func TestDDLDialects(t *testing.T) {
 			for i, s := range stmts {
 				if !strings.HasPrefix(s, "CREATE TABLE IF NOT EXISTS atm_test.") &&
 					!strings.HasPrefix(s, "CREATE MATERIALIZED VIEW IF NOT EXISTS atm_test.") &&
-					!strings.HasPrefix(s, "CREATE VIEW IF NOT EXISTS atm_test.") {
-					t.Errorf("statement %d is not an idempotent CREATE in the given database:\n%s", i, s)
+					!strings.HasPrefix(s, "CREATE VIEW IF NOT EXISTS atm_test.") &&
+					!strings.HasPrefix(s, "DROP TABLE IF EXISTS atm_test.") { // a view replaced by a later migration
+					t.Errorf("statement %d is not an idempotent CREATE (or DROP IF EXISTS) in the given database:\n%s", i, s)
 				}
 				if strings.Contains(s, "contrail.") {
 					t.Errorf("statement %d names the default database instead of atm_test:\n%s", i, s)

@@ -43,6 +43,7 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -68,8 +69,9 @@ func schemaObjects() []schemaObject {
 	var out []schemaObject
 	for _, m := range Migrations {
 		for _, s := range m.Statements {
-			if g := createdKindRE.FindStringSubmatch(s); g != nil {
-				out = append(out, schemaObject{name: g[2], kind: g[1]})
+			if g := createdKindRE.FindStringSubmatch(s); g != nil &&
+				!slices.ContainsFunc(out, func(o schemaObject) bool { return o.name == g[2] }) {
+				out = append(out, schemaObject{name: g[2], kind: g[1]}) // a view replaced later is listed once
 			}
 		}
 	}

@@ -1,6 +1,9 @@
 package clickhouse
 
-import "regexp"
+import (
+	"regexp"
+	"slices"
+)
 
 // Migration 2 ("views") creates the analyst-facing tables of ARCHITECTURE.md §5
 // and the materialized views that aggregate them. All of it runs on
@@ -350,8 +353,8 @@ func ViewTables() []string {
 	var out []string
 	for _, m := range Migrations {
 		for _, s := range m.Statements {
-			if g := createdRE.FindStringSubmatch(s); g != nil {
-				out = append(out, g[1])
+			if g := createdRE.FindStringSubmatch(s); g != nil && !slices.Contains(out, g[1]) {
+				out = append(out, g[1]) // a view replaced by a later migration is listed once
 			}
 		}
 	}

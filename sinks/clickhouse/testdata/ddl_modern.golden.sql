@@ -315,3 +315,15 @@ CREATE TABLE IF NOT EXISTS contrail.aspect_outcomes (
 ) ENGINE = ReplacingMergeTree()
 PARTITION BY toYYYYMM(producer_ts)
 ORDER BY (feed, event_id, step, aspect);
+
+DROP TABLE IF EXISTS contrail.movements_hourly_mv;
+
+CREATE MATERIALIZED VIEW IF NOT EXISTS contrail.movements_hourly_mv TO contrail.movements_hourly AS
+SELECT
+    if(type = 'FLIGHT_DEPARTED', adep, ades) AS aerodrome,
+    toStartOfHour(toDateTime(ifNull(event_ts, producer_ts)), 'UTC') AS hour,
+    if(type = 'FLIGHT_DEPARTED', 'departure', 'arrival') AS direction,
+    uniqExactState(event_id) AS movements
+FROM contrail.flight_events
+WHERE type IN ('FLIGHT_DEPARTED', 'FLIGHT_ARRIVED') AND if(type = 'FLIGHT_DEPARTED', adep, ades) != ''
+GROUP BY aerodrome, hour, direction;
