@@ -23,6 +23,9 @@ const (
 	EventEmergencyDeclared EventType = "EMERGENCY_DECLARED"
 	EventAlertRaised       EventType = "ALERT_RAISED"
 	EventInvariantViolated EventType = "INVARIANT_VIOLATED"
+	// EventEnteredCoverage (schema v2): a flight first seen airborne with no
+	// evidence that it departed: it entered the coverage.
+	EventEnteredCoverage EventType = "ENTERED_COVERAGE"
 )
 
 // DomainEvent is one event of the flight aggregate: a common header and
@@ -48,6 +51,7 @@ type DomainEvent struct {
 	EmergencyDeclared *EmergencyDeclared
 	AlertRaised       *AlertRaised
 	InvariantViolated *InvariantViolated
+	EnteredCoverage   *EnteredCoverage
 }
 
 // FlightPlan is a plan as filed or last changed. Empty strings and the zero
@@ -96,6 +100,7 @@ type (
 	EmergencyDeclared struct{ Squawk, Detail string }
 	AlertRaised       struct{ AlertID, Kind, OtherGUFI, Message string }
 	InvariantViolated struct{ Rule, Detail, RejectedEventID string }
+	EnteredCoverage   struct{ EntryTS time.Time }
 )
 
 const flightNS = "io.contrail.flight."
@@ -128,6 +133,7 @@ func (e *DomainEvent) payloads() []struct {
 		{EventEmergencyDeclared, "emergency_declared", e.EmergencyDeclared != nil},
 		{EventAlertRaised, "alert_raised", e.AlertRaised != nil},
 		{EventInvariantViolated, "invariant_violated", e.InvariantViolated != nil},
+		{EventEnteredCoverage, "entered_coverage", e.EnteredCoverage != nil},
 	}
 }
 
@@ -197,6 +203,9 @@ func (e *DomainEvent) toNative() map[string]any {
 		m["invariant_violated"] = nullRecord(flightNS+"InvariantViolated", map[string]any{
 			"rule": p.Rule, "detail": p.Detail, "rejected_event_id": nullStr(p.RejectedEventID)})
 	}
+	if p := e.EnteredCoverage; p != nil {
+		m["entered_coverage"] = nullRecord(flightNS+"EnteredCoverage", map[string]any{"entry_ts": p.EntryTS})
+	}
 	return m
 }
 
@@ -242,6 +251,9 @@ func (e *DomainEvent) fromNative(m map[string]any) {
 	}
 	if p := record(m, "invariant_violated"); p != nil {
 		e.InvariantViolated = &InvariantViolated{Rule: str(p, "rule"), Detail: str(p, "detail"), RejectedEventID: optStr(p, "rejected_event_id")}
+	}
+	if p := record(m, "entered_coverage"); p != nil {
+		e.EnteredCoverage = &EnteredCoverage{EntryTS: tm(p, "entry_ts")}
 	}
 }
 

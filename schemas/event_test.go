@@ -52,6 +52,9 @@ func eventCases() []*schemas.DomainEvent {
 			e.Type, e.FlightArrived = schemas.EventFlightArrived, &schemas.FlightArrived{ADES: "LEMD", ArrivalTS: t0}
 		}),
 		base(func(e *schemas.DomainEvent) {
+			e.Type, e.EnteredCoverage = schemas.EventEnteredCoverage, &schemas.EnteredCoverage{EntryTS: t0}
+		}),
+		base(func(e *schemas.DomainEvent) {
 			e.Type, e.EmergencyDeclared = schemas.EventEmergencyDeclared, &schemas.EmergencyDeclared{Squawk: "7700", Detail: "general"}
 		}),
 		base(func(e *schemas.DomainEvent) {

@@ -29,7 +29,7 @@ type fastValue interface {
 // fastVersions are the schema versions the fast codecs are written for. A
 // registry whose latest version of a schema is another one (a newer
 // binary's schema, or a test's) uses the generic path.
-var fastVersions = map[string]int{EnvelopeSchema: 1, TrackEventSchema: 2, OutcomeSchema: 2, DomainEventSchema: 1, FlightStateSchema: 2}
+var fastVersions = map[string]int{EnvelopeSchema: 1, TrackEventSchema: 2, OutcomeSchema: 2, DomainEventSchema: 2, FlightStateSchema: 2}
 
 var (
 	fastOnce sync.Once
@@ -365,7 +365,8 @@ func decodeFast(datum []byte, s *Schema, v Value) (ok bool, err error) {
 var (
 	tsSourceSymbols  = []string{"PAYLOAD", "RECORD", "RECEIPT"}
 	eventTypeSymbols = []string{"UNKNOWN", "FLIGHT_PLANNED", "FLIGHT_PLAN_CHANGED", "FLIGHT_CANCELLED", "FLIGHT_DELAYED",
-		"FLIGHT_DEPARTED", "POSITION_REPORTED", "FLIGHT_ARRIVED", "EMERGENCY_DECLARED", "ALERT_RAISED", "INVARIANT_VIOLATED"}
+		"FLIGHT_DEPARTED", "POSITION_REPORTED", "FLIGHT_ARRIVED", "EMERGENCY_DECLARED", "ALERT_RAISED", "INVARIANT_VIOLATED",
+		"ENTERED_COVERAGE"}
 	lifecycleSymbols = []string{"UNKNOWN", "PLANNED", "AIRBORNE", "LANDED", "CANCELLED"}
 )
 
@@ -547,6 +548,7 @@ func (e *DomainEvent) appendDatum(w *avroWriter) error {
 		w.str(v.Detail)
 		w.optStr(v.RejectedEventID)
 	})
+	opt(e.EnteredCoverage != nil, func() { w.ts(e.EnteredCoverage.EntryTS) })
 	return nil
 }
 
@@ -590,6 +592,9 @@ func (e *DomainEvent) readDatum(r *avroReader) {
 	}
 	if r.union() {
 		e.InvariantViolated = &InvariantViolated{Rule: r.str(), Detail: r.str(), RejectedEventID: r.optStr()}
+	}
+	if r.union() {
+		e.EnteredCoverage = &EnteredCoverage{EntryTS: r.ts()}
 	}
 }
 

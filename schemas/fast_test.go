@@ -49,6 +49,7 @@ func fastSamples() []Value {
 		ev(DomainEvent{AlertRaised: &AlertRaised{AlertID: "a", Kind: "conflict", OtherGUFI: "g2", Message: "m"}}),
 		ev(DomainEvent{AlertRaised: &AlertRaised{AlertID: "a", Kind: "conflict"}}),
 		ev(DomainEvent{InvariantViolated: &InvariantViolated{Rule: "r", Detail: "d", RejectedEventID: "x"}}),
+		ev(DomainEvent{EnteredCoverage: &EnteredCoverage{EntryTS: t0}}),
 		&DomainEvent{EventID: "e", PositionReported: &PositionReported{Position: Position{ICAO24: "a"}}},
 		&FlightState{GUFI: "g", IFPLID: "i", Callsign: "c", ICAO24: "a", ADEP: "A", ADES: "B", EOBT: t0, AircraftType: "A320", Route: "r",
 			CruiseLevel: "F350", STAR: "S", Lifecycle: LifecycleAirborne, LastPosition: &pos, Squawk: "7700", Emergency: true,

@@ -260,6 +260,31 @@ func (w *writer) flight(f *Flight) {
 	w.posOptional(&f.Kinematics)
 	w.str(f.DepartedADEP)
 	w.str(f.ArrivedADES)
+	// A flag byte, then the values present; times relative to
+	// FirstAirborne, usually small.
+	var flags byte
+	if f.HasFirstAirborneAlt {
+		flags |= 1
+	}
+	if f.CoverageSent {
+		flags |= 2
+	}
+	if f.DepartedTS != 0 {
+		flags |= 4
+	}
+	if f.FirstGround != 0 {
+		flags |= 8
+	}
+	w.b = append(w.b, flags)
+	if f.HasFirstAirborneAlt {
+		w.int(int64(f.FirstAirborneAlt))
+	}
+	if f.DepartedTS != 0 {
+		w.int(f.DepartedTS - f.FirstAirborne)
+	}
+	if f.FirstGround != 0 {
+		w.int(f.FirstGround - f.FirstAirborne)
+	}
 }
 
 type reader struct {
@@ -418,9 +443,23 @@ func (r *reader) flight(f *Flight) {
 		r.posOptional(&f.Kinematics)
 		f.DepartedADEP = r.str()
 		f.ArrivedADES = r.str()
+		flags := r.Byte()
+		if flags > 15 {
+			r.Fail("flight flags")
+		}
+		f.HasFirstAirborneAlt, f.CoverageSent = flags&1 != 0, flags&2 != 0
+		if f.HasFirstAirborneAlt {
+			f.FirstAirborneAlt = int32(r.Varint())
+		}
+		if flags&4 != 0 {
+			f.DepartedTS = r.Varint() + f.FirstAirborne
+		}
+		if flags&8 != 0 {
+			f.FirstGround = r.Varint() + f.FirstAirborne
+		}
 	} else {
 		// Format 1 did not keep them: take what the events named then.
-		f.DepartedADEP, f.ArrivedADES = f.Plan.ADEP, f.ADARR
+		f.DepartedADEP, f.ArrivedADES, f.DepartedTS = f.Plan.ADEP, f.ADARR, f.departure()
 		if f.ArrivedADES == "" {
 			f.ArrivedADES = f.Plan.ADES
 		}

@@ -54,7 +54,6 @@ func Example() {
 	// e2 applied
 	// e3 applied
 	//    POSITION_REPORTED
-	//    FLIGHT_DEPARTED
 	// e4 invariant_violated dest_change_star
 	//    INVARIANT_VIOLATED
 	// 1 flight: AIRBORNE EDDM EDDH HLZ1A AA12345678

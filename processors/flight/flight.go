@@ -86,7 +86,16 @@ type Flight struct {
 	// FirstAirborne is the earliest airborne position; LandedTS the earliest
 	// on-ground position after it (0 when none).
 	FirstAirborne, LandedTS int64
-	Position                schemas.Position // last position; TS zero when none
+	// FirstGround is the earliest on-ground evidence (0 when none) and
+	// FirstAirborneAlt the altitude of the FirstAirborne position (when
+	// HasFirstAirborneAlt): the evidence that a flight departed rather than
+	// entered the coverage already airborne.
+	FirstGround         int64
+	FirstAirborneAlt    int32
+	HasFirstAirborneAlt bool
+	// CoverageSent says EnteredCoverage was emitted.
+	CoverageSent bool
+	Position     schemas.Position // last position; TS zero when none
 	// Kinematics holds the current altitude, velocity and ground flag, each
 	// the newest by Stamp of its own aspect (AspectAltitude, AspectVelocity,
 	// AspectGround); its TS, ICAO24, Lat and Lon are unused.
@@ -104,6 +113,7 @@ type Flight struct {
 	// were emitted; DepartedADEP and ArrivedADES the aerodromes they named.
 	DepartedSent, ArrivedSent bool
 	DepartedADEP, ArrivedADES string
+	DepartedTS                int64 // the departure time FlightDeparted named
 	EventCount                int64
 }
 
@@ -234,6 +244,19 @@ type Config struct {
 	// RecentSize is how many recent track/alert stamps are kept per flight
 	// to recognise duplicates. Default 8.
 	RecentSize int
+	// DecisionDelay is how far (in producer time) a flight's track must
+	// reach past its first airborne position before the step says whether
+	// it departed or entered the coverage, so a position up to that late
+	// can still show the ground or a low altitude before it. A DEP message
+	// (or a landing in the track) decides at once. Default 15m, like Horizon: the
+	// FlightDeparted of a flight known only from its track follows its
+	// first airborne position by that much track; its lifecycle is AIRBORNE
+	// at once.
+	DecisionDelay time.Duration
+	// LowAltitudeFt is the altitude below which a flight's first airborne
+	// position is evidence of a departure (a climb from low altitude).
+	// Default 5000.
+	LowAltitudeFt int32
 	// MaxPending bounds the plan messages held because they name no known
 	// flight yet (State.Pending). When it overflows, or a held message is
 	// older than Retention behind the newest input, the message founds a
@@ -261,6 +284,10 @@ func (c Config) withDefaults() Config {
 	def(&c.LandingTolerance, 2*time.Minute)
 	def(&c.Horizon, 15*time.Minute)
 	def(&c.Retention, 6*time.Hour)
+	def(&c.DecisionDelay, 15*time.Minute)
+	if c.LowAltitudeFt == 0 {
+		c.LowAltitudeFt = 5000
+	}
 	if c.MaxFlights == 0 {
 		c.MaxFlights = 8
 	}
@@ -459,18 +486,49 @@ func (s *Step) violation(f *Flight, in *Input, rule, detail, rejected string) sc
 	return e
 }
 
-// lifecycleEvents emits FlightDeparted and FlightArrived when the facts
-// first say so, and again, under the same event id, when the aerodrome
-// they name becomes known or changes (a plan correlating after the track):
-// flight_events keeps the latest of the two, and the movements view counts
-// the event once, at the aerodrome, whatever the processing order. Their
-// ids depend on the flight only, not on the input that caused them.
+// departedEvidence says whether the flight departed (a DEP message, an
+// on-ground report before its first airborne position, or a first airborne
+// position below LowAltitudeFt) or entered the coverage already airborne,
+// and decided reports whether that can be said yet (see DecisionDelay).
+func (s *Step) departedEvidence(f *Flight) (departed, decided bool) {
+	switch {
+	case f.ATD != 0:
+		return true, true
+	case f.FirstAirborne == 0:
+		return false, false
+	case f.FirstGround != 0 && f.FirstGround < f.FirstAirborne,
+		f.HasFirstAirborneAlt && f.FirstAirborneAlt < s.cfg.LowAltitudeFt:
+		departed = true
+	}
+	// The track itself must reach far enough (or show the landing): an ARR
+	// message does not, it may arrive before the track.
+	return departed, f.TrackLast >= f.FirstAirborne+int64(s.cfg.DecisionDelay) || f.LandedTS != 0
+}
+
+// lifecycleEvents emits FlightDeparted (or EnteredCoverage, for a flight
+// first seen airborne without evidence of a departure) and FlightArrived
+// when the facts first say so, and again, under the same event id, when the
+// aerodrome or time they name changes (a plan correlating after the track, a
+// DEP message after the positions): flight_events keeps the latest, and the
+// movements view counts the event once, at the aerodrome, whatever the
+// processing order. Their ids depend on the flight only, not on the input
+// that caused them.
 func (s *Step) lifecycleEvents(f *Flight, in *Input, out []schemas.DomainEvent) []schemas.DomainEvent {
-	if d := f.departure(); d != 0 && !f.Cancelled && (!f.DepartedSent || (f.Plan.ADEP != "" && f.Plan.ADEP != f.DepartedADEP)) {
-		f.DepartedSent, f.DepartedADEP = true, f.Plan.ADEP
+	departed, decided := s.departedEvidence(f)
+	d := f.departure()
+	switch {
+	case f.Cancelled || !decided:
+	case departed && (!f.DepartedSent || (f.Plan.ADEP != "" && f.Plan.ADEP != f.DepartedADEP) || d != f.DepartedTS):
+		f.DepartedSent, f.DepartedADEP, f.DepartedTS = true, f.Plan.ADEP, d
 		e := s.event(f, schemas.EventFlightDeparted, in, "")
 		e.EventID = eventID(f.GUFI, schemas.EventFlightDeparted, "movement", "")
 		e.FlightDeparted = &schemas.FlightDeparted{ADEP: f.Plan.ADEP, DepartureTS: time.Unix(0, d).UTC()}
+		out = append(out, e)
+	case !departed && !f.CoverageSent:
+		f.CoverageSent = true
+		e := s.event(f, schemas.EventEnteredCoverage, in, "")
+		e.EventID = eventID(f.GUFI, schemas.EventEnteredCoverage, "movement", "")
+		e.EnteredCoverage = &schemas.EnteredCoverage{EntryTS: time.Unix(0, f.FirstAirborne).UTC()}
 		out = append(out, e)
 	}
 	ad := f.ADARR
@@ -655,9 +713,16 @@ func (s *Step) applyTrack(st *State, in *Input, at Stamp, out []schemas.DomainEv
 	if tm.Position != nil || tm.OnGround != nil {
 		if airborne && tm.Position != nil && (f.FirstAirborne == 0 || t < f.FirstAirborne) {
 			f.FirstAirborne, refold = t, true
+			f.HasFirstAirborneAlt = tm.Position.AltitudeFt != nil
+			if f.HasFirstAirborneAlt {
+				f.FirstAirborneAlt = *tm.Position.AltitudeFt
+			}
 			if f.LandedTS != 0 && f.LandedTS <= t {
 				f.LandedTS = 0
 			}
+		}
+		if onGround(tm) && (f.FirstGround == 0 || t < f.FirstGround) {
+			f.FirstGround = t
 		}
 		if onGround(tm) && f.FirstAirborne != 0 && t > f.FirstAirborne && (f.LandedTS == 0 || t < f.LandedTS) {
 			f.LandedTS = t

@@ -57,6 +57,14 @@ func pos(id string, min float64, lat, lon float64) flight.Input {
 		Position: &schemas.Position{TS: at(min), ICAO24: "3C6589", Lat: lat, Lon: lon, AltitudeFt: &alt}}}
 }
 
+// low is a position at 500 ft: the first airborne position of a departure.
+func low(id string, min float64, lat, lon float64) flight.Input {
+	in := pos(id, min, lat, lon)
+	alt := int32(500)
+	in.Track.Position.AltitudeFt = &alt
+	return in
+}
+
 func squawk(id string, min float64, code string) flight.Input {
 	return flight.Input{EventID: id, Feed: "sbs", TS: at(min), Track: &flight.TrackMsg{ICAO24: "3C6589", Callsign: cs, Squawk: code}}
 }
@@ -120,6 +128,7 @@ func TestEvents(t *testing.T) {
 		DP = schemas.EventFlightDeparted
 		PR = schemas.EventPositionReported
 		AR = schemas.EventFlightArrived
+		EC = schemas.EventEnteredCoverage
 		AL = schemas.EventAlertRaised
 		EM = schemas.EventEmergencyDeclared
 	)
@@ -141,8 +150,15 @@ func TestEvents(t *testing.T) {
 			[]schemas.EventType{X}, flight.OutcomeApplied, schemas.LifecycleCancelled},
 		{"departed by DEP", []flight.Input{ifpl("p", 0), planMsg("dep", 70, flight.TitleDEP, func(m *flight.PlanMsg) { m.EOBT, m.ATD = time.Time{}, at(68) })},
 			[]schemas.EventType{DP}, flight.OutcomeApplied, schemas.LifecycleAirborne},
-		{"departed by position", []flight.Input{ifpl("p", 0), pos("a", 75, 48.3, 11.8)},
+		{"airborne at once, departure decided after DecisionDelay of track", []flight.Input{ifpl("p", 0), low("a", 75, 48.3, 11.8)},
+			[]schemas.EventType{PR}, flight.OutcomeApplied, schemas.LifecycleAirborne},
+		{"departed by a climb from low altitude", []flight.Input{ifpl("p", 0), low("a", 75, 48.3, 11.8), pos("b", 91, 48.9, 11.8)},
 			[]schemas.EventType{PR, DP}, flight.OutcomeApplied, schemas.LifecycleAirborne},
+		{"first seen at cruise: entered coverage", []flight.Input{ifpl("p", 0), pos("a", 75, 48.3, 11.8), pos("b", 91, 48.9, 11.8)},
+			[]schemas.EventType{PR, EC}, flight.OutcomeApplied, schemas.LifecycleAirborne},
+		{"departed by DEP although first seen at cruise", []flight.Input{ifpl("p", 0), pos("a", 75, 48.3, 11.8),
+			planMsg("dep", 90, flight.TitleDEP, func(m *flight.PlanMsg) { m.EOBT, m.ATD = time.Time{}, at(68) })},
+			[]schemas.EventType{DP}, flight.OutcomeApplied, schemas.LifecycleAirborne},
 		{"next position", []flight.Input{ifpl("p", 0), pos("a", 75, 48.3, 11.8), pos("b", 76, 48.4, 11.8)},
 			[]schemas.EventType{PR}, flight.OutcomeApplied, schemas.LifecycleAirborne},
 		{"late position is history but stale", []flight.Input{ifpl("p", 0), pos("b", 76, 48.4, 11.8), pos("a", 75, 48.3, 11.8)},
@@ -371,8 +387,8 @@ func TestMovementAerodromeWhateverTheOrder(t *testing.T) {
 		return out
 	}
 	arr := planMsg("arr", 140, flight.TitleARR, func(m *flight.PlanMsg) { m.EOBT, m.ATA, m.ADARR = time.Time{}, at(135), "EDDH" })
-	plansFirst := latest(ifpl("p", 0), pos("a", 75, 48.3, 11.8), arr)
-	tracksFirst := latest(pos("a", 75, 48.3, 11.8), ifpl("p", 0), arr)
+	plansFirst := latest(ifpl("p", 0), low("a", 75, 48.3, 11.8), pos("b", 91, 48.9, 11.8), arr)
+	tracksFirst := latest(low("a", 75, 48.3, 11.8), pos("b", 91, 48.9, 11.8), ifpl("p", 0), arr)
 	if len(plansFirst) != 2 {
 		t.Fatalf("plans first: %d movement events, want a departure and an arrival: %+v", len(plansFirst), plansFirst)
 	}

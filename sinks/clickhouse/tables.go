@@ -327,6 +327,8 @@ func (w *Writer) addEvent(ctx context.Context, r *kgo.Record) {
 	case e.InvariantViolated != nil:
 		v := e.InvariantViolated
 		rule, detail, rejectedID, payload = v.Rule, v.Detail, v.RejectedEventID, v
+	case e.EnteredCoverage != nil:
+		eventTS, payload = w.nullTS(e.EnteredCoverage.EntryTS), e.EnteredCoverage
 	}
 	if plan != (schemas.FlightPlan{}) {
 		adep, ades, eobt = plan.ADEP, plan.ADES, w.nullTS(plan.EOBT)
