@@ -142,6 +142,8 @@ func (w *writer) fold(p *PlanFold) {
 	w.int(p.ATD)
 	w.int(p.ATA)
 	w.str(p.ADARR)
+	w.str(p.ATDEvent) // format 2
+	w.str(p.ATAEvent)
 }
 
 func (w *writer) msg(m *PlanMsg) {
@@ -285,6 +287,8 @@ func (w *writer) flight(f *Flight) {
 	if f.FirstGround != 0 {
 		w.int(f.FirstGround - f.FirstAirborne)
 	}
+	w.str(f.FirstAirborneID)
+	w.str(f.LandedID)
 }
 
 type reader struct {
@@ -337,6 +341,10 @@ func (r *reader) fold(p *PlanFold) {
 	p.ATD = r.Varint()
 	p.ATA = r.Varint()
 	p.ADARR = r.str()
+	if r.format >= 2 {
+		p.ATDEvent = r.str()
+		p.ATAEvent = r.str()
+	}
 }
 
 func (r *reader) msg(m *PlanMsg) {
@@ -457,6 +465,8 @@ func (r *reader) flight(f *Flight) {
 		if flags&8 != 0 {
 			f.FirstGround = r.Varint() + f.FirstAirborne
 		}
+		f.FirstAirborneID = r.str()
+		f.LandedID = r.str()
 	} else {
 		// Format 1 did not keep them: take what the events named then.
 		f.DepartedADEP, f.ArrivedADES, f.DepartedTS = f.Plan.ADEP, f.ADARR, f.departure()

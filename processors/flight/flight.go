@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/contrail-atm/contrail/processors/order"
@@ -95,7 +96,11 @@ type Flight struct {
 	HasFirstAirborneAlt bool
 	// CoverageSent says EnteredCoverage was emitted.
 	CoverageSent bool
-	Position     schemas.Position // last position; TS zero when none
+	// FirstAirborneID and LandedID are the event ids of the FirstAirborne
+	// and LandedTS positions: the cause of the movement events the track
+	// decides.
+	FirstAirborneID, LandedID string
+	Position                  schemas.Position // last position; TS zero when none
 	// Kinematics holds the current altitude, velocity and ground flag, each
 	// the newest by Stamp of its own aspect (AspectAltitude, AspectVelocity,
 	// AspectGround); its TS, ICAO24, Lat and Lon are unused.
@@ -124,6 +129,9 @@ type PlanFold struct {
 	Cancelled bool
 	ATD, ATA  int64 // from DEP and ARR messages (Unix ns; 0 when none)
 	ADARR     string
+	// ATDEvent and ATAEvent are "feed/event id" of the DEP and ARR
+	// messages ATD and ATA came from: the cause of the movement events.
+	ATDEvent, ATAEvent string
 }
 
 // departure is the departure time (DEP message, else first airborne
@@ -520,14 +528,12 @@ func (s *Step) lifecycleEvents(f *Flight, in *Input, out []schemas.DomainEvent) 
 	case f.Cancelled || !decided:
 	case departed && (!f.DepartedSent || (f.Plan.ADEP != "" && f.Plan.ADEP != f.DepartedADEP) || d != f.DepartedTS):
 		f.DepartedSent, f.DepartedADEP, f.DepartedTS = true, f.Plan.ADEP, d
-		e := s.event(f, schemas.EventFlightDeparted, in, "")
-		e.EventID = eventID(f.GUFI, schemas.EventFlightDeparted, "movement", "")
+		e := s.movement(f, schemas.EventFlightDeparted, d, f.ATDEvent, f.FirstAirborneID)
 		e.FlightDeparted = &schemas.FlightDeparted{ADEP: f.Plan.ADEP, DepartureTS: time.Unix(0, d).UTC()}
 		out = append(out, e)
 	case !departed && !f.CoverageSent:
 		f.CoverageSent = true
-		e := s.event(f, schemas.EventEnteredCoverage, in, "")
-		e.EventID = eventID(f.GUFI, schemas.EventEnteredCoverage, "movement", "")
+		e := s.movement(f, schemas.EventEnteredCoverage, f.FirstAirborne, "", f.FirstAirborneID)
 		e.EnteredCoverage = &schemas.EnteredCoverage{EntryTS: time.Unix(0, f.FirstAirborne).UTC()}
 		out = append(out, e)
 	}
@@ -537,12 +543,24 @@ func (s *Step) lifecycleEvents(f *Flight, in *Input, out []schemas.DomainEvent) 
 	}
 	if a := f.landing(); a != 0 && !f.Cancelled && (!f.ArrivedSent || (ad != "" && ad != f.ArrivedADES)) {
 		f.ArrivedSent, f.ArrivedADES = true, ad
-		e := s.event(f, schemas.EventFlightArrived, in, "")
-		e.EventID = eventID(f.GUFI, schemas.EventFlightArrived, "movement", "")
+		e := s.movement(f, schemas.EventFlightArrived, a, f.ATAEvent, f.LandedID)
 		e.FlightArrived = &schemas.FlightArrived{ADES: ad, ArrivalTS: time.Unix(0, a).UTC()}
 		out = append(out, e)
 	}
 	return out
+}
+
+// movement is the header of a movement event: one id per flight and type,
+// and as cause and producer time the evidence of the movement (the plan
+// message, "feed/id", when there is one, else the position), not whatever
+// input happened to complete it, so the event is the same in any order.
+func (s *Step) movement(f *Flight, typ schemas.EventType, ts int64, planCause, trackCause string) schemas.DomainEvent {
+	e := schemas.DomainEvent{EventID: eventID(f.GUFI, typ, "movement", ""), GUFI: f.GUFI, Type: typ,
+		ProducerTS: time.Unix(0, ts).UTC(), Feed: "sbs", Cause: []string{trackCause}}
+	if feed, id, ok := strings.Cut(planCause, "/"); ok {
+		e.Feed, e.Cause = feed, []string{id}
+	}
+	return e
 }
 
 // seen reports whether at is among f's recent track/alert stamps and, if
@@ -712,20 +730,20 @@ func (s *Step) applyTrack(st *State, in *Input, at Stamp, out []schemas.DomainEv
 	refold := false
 	if tm.Position != nil || tm.OnGround != nil {
 		if airborne && tm.Position != nil && (f.FirstAirborne == 0 || t < f.FirstAirborne) {
-			f.FirstAirborne, refold = t, true
+			f.FirstAirborne, f.FirstAirborneID, refold = t, in.EventID, true
 			f.HasFirstAirborneAlt = tm.Position.AltitudeFt != nil
 			if f.HasFirstAirborneAlt {
 				f.FirstAirborneAlt = *tm.Position.AltitudeFt
 			}
 			if f.LandedTS != 0 && f.LandedTS <= t {
-				f.LandedTS = 0
+				f.LandedTS, f.LandedID = 0, ""
 			}
 		}
 		if onGround(tm) && (f.FirstGround == 0 || t < f.FirstGround) {
 			f.FirstGround = t
 		}
 		if onGround(tm) && f.FirstAirborne != 0 && t > f.FirstAirborne && (f.LandedTS == 0 || t < f.LandedTS) {
-			f.LandedTS = t
+			f.LandedTS, f.LandedID = t, in.EventID
 		}
 		if tm.OnGround != nil && tm.Position == nil {
 			if at.After(f.Latest[AspectStatus]) {

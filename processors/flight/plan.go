@@ -392,7 +392,7 @@ func (s *Step) foldOne(p PlanFold, e *PlanEntry, firstAirborne int64) (PlanFold,
 		if p.ATA != 0 && atd.UnixNano() > p.ATA {
 			return reject(RuleArrivalAfterDeparture, "departure at %s is after the arrival at %s", atd.UTC().Format(time.RFC3339), time.Unix(0, p.ATA).UTC().Format(time.RFC3339))
 		}
-		p.ATD = atd.UnixNano()
+		p.ATD, p.ATDEvent = atd.UnixNano(), e.Feed+"/"+e.EventID
 	case TitleARR:
 		fill(&p.Plan.ADEP, m.ADEP)
 		fill(&p.Plan.ADES, m.ADES)
@@ -407,7 +407,7 @@ func (s *Step) foldOne(p PlanFold, e *PlanEntry, firstAirborne int64) (PlanFold,
 		if dep != 0 && ata.UnixNano()+int64(time.Minute) <= dep {
 			return reject(RuleArrivalAfterDeparture, "arrival at %s is before the departure at %s", ata.UTC().Format(time.RFC3339), time.Unix(0, dep).UTC().Format(time.RFC3339))
 		}
-		p.ATA = ata.UnixNano()
+		p.ATA, p.ATAEvent = ata.UnixNano(), e.Feed+"/"+e.EventID
 		p.ADARR = m.ADARR
 		if p.ADARR == "" {
 			p.ADARR = m.ADES
