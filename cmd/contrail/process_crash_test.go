@@ -129,7 +129,7 @@ func (s *processScenario) outputs(prefix string) outputs {
 		if err != nil {
 			s.t.Fatal(err)
 		}
-		o.eventIDs[e.EventID]++
+		o.eventIDs[eventKey(e)]++
 		o.byType[string(e.Type)]++
 		if e.Type == schemas.EventPositionReported {
 			o.positions = append(o.positions, strings.Join(e.Cause, ",")+"@"+e.PositionReported.Position.TS.Format(time.RFC3339Nano))
@@ -209,7 +209,7 @@ func (s *processScenario) rederive(prefix string) (ids, flights []string) {
 			last[res.GUFI] = flightLine(&fs)
 		}
 		for _, e := range events {
-			ids = append(ids, e.EventID)
+			ids = append(ids, eventKey(&e))
 			// Like the step, publish the state of every flight an event
 			// touched; evicted flights keep their last published state.
 			if fs, ok := st.Snapshot(e.GUFI); ok {
@@ -281,6 +281,19 @@ func TestIntegrationProcessKill9(t *testing.T) {
 		}
 	}
 	t.Logf("compared %d track outputs, %d domain events (%v), %d flights", len(want.trackEvents), len(want.eventIDs), want.byType, len(want.flights))
+}
+
+// eventKey names one committed domain event: its id, and for a movement,
+// which the flight step emits again under the same id when its aerodrome or
+// time becomes known, also what it says.
+func eventKey(e *schemas.DomainEvent) string {
+	switch {
+	case e.FlightDeparted != nil:
+		return e.EventID + "@" + e.FlightDeparted.ADEP + e.FlightDeparted.DepartureTS.Format(time.RFC3339Nano)
+	case e.FlightArrived != nil:
+		return e.EventID + "@" + e.FlightArrived.ADES + e.FlightArrived.ArrivalTS.Format(time.RFC3339Nano)
+	}
+	return e.EventID
 }
 
 // minus is a without the elements of b (both sorted, as multisets).

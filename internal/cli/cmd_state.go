@@ -166,12 +166,23 @@ type FlightView struct {
 // FoldFlight folds the events of one GUFI with a producer timestamp at or
 // before at (every event if at is zero) in (producer time, event id) order,
 // so the result does not depend on the order of events.
+// events are in log order: an event id that occurs twice (a replay, or a
+// movement the flight step emitted again once its aerodrome or time became
+// known) counts once, as its last occurrence, like flight_events FINAL.
 func FoldFlight(events []*schemas.DomainEvent, at time.Time) FlightView {
-	es := slices.Clone(events)
+	latest := make(map[string]int, len(events))
+	for i, e := range events {
+		latest[e.EventID] = i
+	}
+	es := make([]*schemas.DomainEvent, 0, len(latest))
+	for i, e := range events {
+		if latest[e.EventID] == i {
+			es = append(es, e)
+		}
+	}
 	slices.SortFunc(es, func(a, b *schemas.DomainEvent) int {
 		return cmp.Or(a.ProducerTS.Compare(b.ProducerTS), cmp.Compare(a.EventID, b.EventID))
 	})
-	es = slices.CompactFunc(es, func(a, b *schemas.DomainEvent) bool { return a.EventID == b.EventID })
 	v := FlightView{AspectTS: map[string]time.Time{}}
 	if !at.IsZero() {
 		a := at.UTC()
