@@ -19,7 +19,7 @@ func TestIntegrationMovementsWhateverTheOrder(t *testing.T) {
 	}
 	plans, tracks := "adexp:"+filepath.Join(dir, "plans.adexp"), "sbs:"+filepath.Join(dir, "sbs.sbs")
 	queries := map[string]string{
-		"movements": "SELECT aerodrome, toString(hour), direction, toString(uniqExactMerge(movements)) FROM {db}.movements_hourly GROUP BY aerodrome, hour, direction",
+		"movements":   "SELECT aerodrome, toString(hour), direction, toString(uniqExactMerge(movements)) FROM {db}.movements_hourly GROUP BY aerodrome, hour, direction",
 		"event types": "SELECT type, toString(count()) FROM {db}.flight_events FINAL WHERE type NOT IN ('POSITION_REPORTED') GROUP BY type",
 		"flights": "SELECT callsign, icao24, adep, ades, lifecycle, squawk, toString(altitude_ft), toString(ground_speed_kt), toString(on_ground) " +
 			"FROM {db}.flights FINAL",
