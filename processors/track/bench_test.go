@@ -2,9 +2,12 @@ package track_test
 
 import (
 	"fmt"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/contrail-atm/contrail/internal/infratest"
 	"github.com/contrail-atm/contrail/processors/track"
 )
 
@@ -72,4 +75,59 @@ func BenchmarkApplyLine(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// TestStateBytesPerAircraft reports what the state costs per aircraft on
+// the real SBS capture (../shared/data), in the changelog (encoded) and, as
+// an estimate, in memory, at the end of the capture and at its largest. The
+// bounds it checks are the documented ones: DedupeSize ids of 16 bytes,
+// BufferSize held positions, a window of 2 × Horizon. Rerun with
+// go test ./processors/track -run StateBytes -v
+func TestStateBytesPerAircraft(t *testing.T) {
+	raw, err := os.ReadFile(infratest.SharedData(t, "sbs/coniferconifer-20220108-part1.sbs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(string(raw), "\r\n"), "\r\n")
+	step := newStep(t, track.Config{})
+	states := map[string]track.State{}
+	var maxEncoded, maxMem int
+	for i, l := range lines {
+		f := strings.SplitN(l, ",", 11)
+		if len(f) < 11 {
+			continue
+		}
+		ts, err := time.Parse("2006/01/02 15:04:05.000", f[6]+" "+f[7])
+		if err != nil {
+			continue
+		}
+		icao := strings.ToUpper(f[4])
+		st, _, err := step.ApplyLine(states[icao], []byte(l), ts, fmt.Sprintf("%032x", i), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		states[icao] = st
+		b, _ := st.AppendBinary(nil)
+		maxEncoded = max(maxEncoded, len(b))
+		maxMem = max(maxMem, memEstimate(&st))
+	}
+	var enc, mem int
+	for _, st := range states {
+		b, _ := st.AppendBinary(nil)
+		enc += len(b)
+		mem += memEstimate(&st)
+	}
+	n := len(states)
+	t.Logf("%d lines, %d aircraft: state per aircraft at the end %d bytes encoded, ~%d in memory; largest %d encoded, ~%d in memory",
+		len(lines), n, enc/n, mem/n, maxEncoded, maxMem)
+	if limit := 16*8192 + 70*1024 + 200*240 + 4096; maxMem > limit {
+		t.Errorf("largest state ~%d bytes in memory, above the documented bound %d", maxMem, limit)
+	}
+}
+
+// memEstimate is the memory a State holds: its slices' elements and the
+// event id strings of its points (32 hex digits each).
+func memEstimate(st *track.State) int {
+	const point = 8 + 16 + 32 + 8 + 8 + 4 + 3 // stamp, id header and bytes, lat, lon, altitude, flags
+	return 200 + cap(st.Window)*(point+2) + cap(st.Pending)*point + cap(st.Seen)*16
 }
