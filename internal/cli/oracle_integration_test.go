@@ -16,8 +16,11 @@ import (
 	"testing"
 	"time"
 
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+
 	"github.com/contrail-atm/contrail/internal/infratest"
 	"github.com/contrail-atm/contrail/sinks/clickhouse"
+	"github.com/contrail-atm/contrail/sinks/clickhouse/cookbook"
 )
 
 // This file holds an oracle for the flight picture that shares no code with
@@ -404,15 +407,42 @@ func reingest(t *testing.T, tt testTarget, path string) {
 		"aircraft_positions": "SELECT icao24, ts_ms, event_id, lat, lon, revoked FROM {db}.aircraft_positions FINAL",
 		"stale rate":         "SELECT countIf(outcome = 'stale') / count() FROM {db}.event_outcomes FINAL",
 	}
+	// The cookbook's answers too, but those that depend on processing time.
+	qs, err := cookbook.Queries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cooked := 0
+	for _, q := range qs {
+		if len(q.Volatile) == 0 {
+			queries["cookbook "+q.Name], cooked = q.SQL, cooked+1
+		}
+	}
+	if cooked == 0 {
+		t.Fatal("no cookbook query without volatile columns")
+	}
+	// The cookbook's queries name tables without database.
+	raw, err := ch.Open(&ch.Options{Addr: []string{tt.ch}, Auth: ch.Auth{Database: tt.name, Username: "default"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	inDB := &clickhouse.Conn{Conn: raw, Database: tt.name}
+	connFor := func(name string) *clickhouse.Conn {
+		if strings.HasPrefix(name, "cookbook ") {
+			return inDB
+		}
+		return conn
+	}
 	before := map[string][]string{}
 	for name, q := range queries {
-		before[name] = dump(t, conn, strings.ReplaceAll(q, "{db}", tt.name))
+		before[name] = dump(t, connFor(name), strings.ReplaceAll(q, "{db}", tt.name))
 	}
 	if code, stdout, stderr := contrail(t, append([]string{"run"}, tt.args("--input", "sbs:"+path, "--once")...)...); code != 0 {
 		t.Fatalf("second contrail run exited %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	for name, q := range queries {
-		after := dump(t, conn, strings.ReplaceAll(q, "{db}", tt.name))
+		after := dump(t, connFor(name), strings.ReplaceAll(q, "{db}", tt.name))
 		if !slices.Equal(after, before[name]) {
 			diffHistory(t, "second ingestion: "+name, after, before[name])
 		}
