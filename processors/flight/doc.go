@@ -40,8 +40,8 @@
 // # Ordering
 //
 // Every piece of evidence carries a Stamp (producer timestamp, then event
-// id). Each aspect of a flight (plan, position, squawk, status, alert)
-// keeps its newest Stamp; a strictly newer one applies, an older one is
+// id). Each aspect of a flight (plan, position, squawk, status, alert,
+// altitude, velocity, ground) keeps its newest Stamp; a strictly newer one applies, an older one is
 // reported OutcomeStale with its lateness, a tie is broken by event id. The
 // plan messages of a flight are kept (up to Config.MaxPlanMessages, older
 // ones folded into a base) and folded in Stamp order on every change, which
@@ -75,10 +75,24 @@
 //     An older redelivered position is reported stale and its
 //     PositionReported emitted again, which the idempotent positions view
 //     absorbs.
-//   - Events: the same events happen, but their content may differ with the
-//     order (a FlightPlanChanged lists the fields changed relative to the
-//     plan known at the time; FlightDeparted carries the departure time known
-//     when it was first known).
+//   - Movements: FlightDeparted needs evidence (a DEP message, an on-ground
+//     report before the first airborne position, a first airborne position
+//     below Config.LowAltitudeFt); without it a flight first seen airborne
+//     gets EnteredCoverage. The choice waits until the track reaches
+//     Config.DecisionDelay past the first airborne position, so evidence
+//     up to that late does not change it. Movement events have one id per
+//     flight and name their evidence as cause and time; they are emitted
+//     again under that id when their aerodrome or time changes (a plan
+//     correlating after the track), so the latest of them is the same in
+//     any order.
+//   - Alerts naming two flights are raised on both, each naming the other's
+//     GUFI, through an exchange between the two callsigns' owners
+//     (AlertRole).
+//   - Other events: the same events happen, but their content may differ
+//     with the order (a FlightPlanChanged lists the fields changed relative
+//     to the plan known at the time).
+//
+// docs/ordering.md states what the pipeline promises on top of this.
 //
 // # Invariants
 //
