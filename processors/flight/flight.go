@@ -758,32 +758,24 @@ func (s *Step) applyTrack(st *State, in *Input, at Stamp, out []schemas.DomainEv
 	}
 	// The kinematic aspects: last writer wins by Stamp, each on its own.
 	k := &f.Kinematics
-	if tm.AltitudeFt != nil {
-		if at.After(f.Latest[AspectAltitude]) {
-			f.Latest[AspectAltitude], applied = at, true
-			v := *tm.AltitudeFt
-			k.AltitudeFt = &v
-		} else {
-			loseTo(AspectAltitude)
+	win := func(a Aspect, carried bool, set func()) {
+		switch {
+		case !carried:
+		case at.After(f.Latest[a]):
+			f.Latest[a], applied = at, true
+			set()
+		default:
+			loseTo(a)
 		}
 	}
-	if tm.hasVelocity() {
-		if at.After(f.Latest[AspectVelocity]) {
-			f.Latest[AspectVelocity], applied = at, true
-			k.GroundSpeedKt, k.TrackDeg, k.VerticalRateFpm = copyF(tm.GroundSpeedKt), copyF(tm.TrackDeg), copyI(tm.VerticalRateFpm)
-		} else {
-			loseTo(AspectVelocity)
-		}
-	}
-	if tm.OnGround != nil {
-		if at.After(f.Latest[AspectGround]) {
-			f.Latest[AspectGround], applied = at, true
-			g := *tm.OnGround
-			k.OnGround = &g
-		} else {
-			loseTo(AspectGround)
-		}
-	}
+	win(AspectAltitude, tm.AltitudeFt != nil, func() { k.AltitudeFt = copyI(tm.AltitudeFt) })
+	win(AspectVelocity, tm.hasVelocity(), func() {
+		k.GroundSpeedKt, k.TrackDeg, k.VerticalRateFpm = copyF(tm.GroundSpeedKt), copyF(tm.TrackDeg), copyI(tm.VerticalRateFpm)
+	})
+	win(AspectGround, tm.OnGround != nil, func() {
+		g := *tm.OnGround
+		k.OnGround = &g
+	})
 	if tm.Squawk != "" {
 		var ok bool
 		out, ok = s.squawk(f, in, at, tm.Squawk, out)

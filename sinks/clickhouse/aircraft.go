@@ -1,5 +1,7 @@
 package clickhouse
 
+import "strings"
+
 // Migration 3 ("aircraft") creates the per-aspect verdicts and the views of every aircraft heard,
 // identified or not (ARCHITECTURE.md §5), from the track step's own topics:
 // contrail.aircraft.state (one snapshot per aircraft a batch changed) and
@@ -15,15 +17,9 @@ var aircraftStatements = []string{aircraftTable, aircraftPositionsTable, aircraf
 // materialized view holds no data, so it is replaced by dropping it.
 const dropMovementsHourlyView = `DROP TABLE IF EXISTS {db}.movements_hourly_mv`
 
-const movementsHourlyViewV3 = `CREATE MATERIALIZED VIEW IF NOT EXISTS {db}.movements_hourly_mv TO {db}.movements_hourly AS
-SELECT
-    if(type = 'FLIGHT_DEPARTED', adep, ades) AS aerodrome,
-    toStartOfHour(toDateTime(ifNull(event_ts, producer_ts)), 'UTC') AS hour,
-    if(type = 'FLIGHT_DEPARTED', 'departure', 'arrival') AS direction,
-    uniqExactState(event_id) AS movements
-FROM {db}.flight_events
-WHERE type IN ('FLIGHT_DEPARTED', 'FLIGHT_ARRIVED') AND if(type = 'FLIGHT_DEPARTED', adep, ades) != ''
-GROUP BY aerodrome, hour, direction`
+var movementsHourlyViewV3 = strings.Replace(movementsHourlyView,
+	"WHERE type IN ('FLIGHT_DEPARTED', 'FLIGHT_ARRIVED')",
+	"WHERE type IN ('FLIGHT_DEPARTED', 'FLIGHT_ARRIVED') AND if(type = 'FLIGHT_DEPARTED', adep, ades) != ''", 1)
 
 // aircraftVelocitiesTable is the velocity history of every aircraft heard:
 // one row per valid velocity report (SBS MSG,4), late ones included. SBS
