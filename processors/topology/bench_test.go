@@ -89,6 +89,12 @@ func newSteps(tb testing.TB, seeds []string, prefix string, adm *kadm.Client) *s
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return newStepsWith(tb, seeds, prefix, adm, codec)
+}
+
+// newStepsWith is newSteps with the steps' codec.
+func newStepsWith(tb testing.TB, seeds []string, prefix string, adm *kadm.Client, codec *schemas.Codec) *steps {
+	tb.Helper()
 	topo, err := topology.New(topology.Options{Prefix: prefix, Codec: codec})
 	if err != nil {
 		tb.Fatal(err)
