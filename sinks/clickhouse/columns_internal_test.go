@@ -2,6 +2,7 @@ package clickhouse
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -60,38 +61,44 @@ func TestTopicsValidate(t *testing.T) {
 	}
 }
 
-// TestChunks: a table's batch splits into at most n parts of at least
-// chunkRows rows, covering every row once, the same way on every call (a
-// retry must re-send exactly the chunks not yet acknowledged).
+// TestChunks: a table's batch splits into at most n parts, covering every
+// row once, with all rows of one key (the first column) in one part in the
+// order they were read, the same way on every call (a retry must re-send
+// exactly the chunks not yet acknowledged).
 func TestChunks(t *testing.T) {
 	for _, tc := range []struct{ rows, n, want int }{
 		{0, 2, 0}, {1, 2, 1}, {chunkRows, 2, 1}, {2*chunkRows - 1, 2, 1}, {2 * chunkRows, 2, 2}, {10 * chunkRows, 2, 2}, {10 * chunkRows, 4, 4},
 	} {
 		tr := &tableRows{rows: make([][]any, tc.rows)}
 		for i := range tr.rows {
-			tr.rows[i] = []any{i}
+			tr.rows[i] = []any{fmt.Sprintf("k%d", i%97), i} // 97 keys, each many times
 		}
 		got := tr.chunks(tc.n)
 		if len(got) != tc.want || len(tr.sent) != tc.want {
 			t.Errorf("%d rows in at most %d: %d chunks (%d flags), want %d", tc.rows, tc.n, len(got), len(tr.sent), tc.want)
 		}
-		next := 0
-		for _, c := range got {
+		seen, chunkOf, last := 0, map[string]int{}, map[string]int{}
+		for ci, c := range got {
 			for _, r := range c {
-				if r[0].(int) != next {
-					t.Fatalf("%d rows: row %v where %d was due", tc.rows, r[0], next)
+				k, i := r[0].(string), r[1].(int)
+				if prev, ok := chunkOf[k]; ok && prev != ci {
+					t.Fatalf("%d rows: key %s in chunks %d and %d", tc.rows, k, prev, ci)
 				}
-				next++
+				if prev, ok := last[k]; ok && prev > i {
+					t.Fatalf("%d rows: key %s out of read order (%d after %d)", tc.rows, k, i, prev)
+				}
+				chunkOf[k], last[k] = ci, i
+				seen++
 			}
 		}
-		if next != tc.rows {
-			t.Errorf("%d rows: chunks cover %d", tc.rows, next)
+		if seen != tc.rows {
+			t.Errorf("%d rows: chunks cover %d", tc.rows, seen)
 		}
 		if tc.want == 0 {
 			continue
 		}
 		tr.sent[0] = true
-		if again := tr.chunks(tc.n); len(again) != len(got) || !tr.sent[0] {
+		if again := tr.chunks(tc.n); len(again) != len(got) || !tr.sent[0] || len(again[0]) != len(got[0]) {
 			t.Errorf("%d rows: a second call changed the chunks or forgot what was sent", tc.rows)
 		}
 	}

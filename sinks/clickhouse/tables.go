@@ -45,19 +45,50 @@ func (t *tableRows) reset() { t.rows, t.sent = t.rows[:0], t.sent[:0] }
 // thread, so two halves use two cores where one INSERT uses one.
 const chunkRows = 20_000
 
-// chunks splits the buffered rows into at most n parts of at least
-// chunkRows rows, the same way for every attempt of one flush.
+// chunks splits the buffered rows into at most n parts of about chunkRows
+// rows or more, the same way for every attempt of one flush. Rows go to a
+// part by a hash of their first column, which every table's sort key starts
+// with or contains (a GUFI, an event id, an ICAO address): all rows of one
+// key are in one part, in the order they were read. Parts are inserted
+// concurrently, so which part ClickHouse sees last is a matter of timing;
+// with a key in one part, the row a ReplacingMergeTree without version keeps
+// for a key is still the last one read, never timing's choice.
 func (t *tableRows) chunks(n int) [][][]any {
 	parts := min(n, max(1, len(t.rows)/chunkRows))
-	out := make([][][]any, 0, parts)
-	size := (len(t.rows) + parts - 1) / parts
-	for i := 0; i < len(t.rows); i += size {
-		out = append(out, t.rows[i:min(i+size, len(t.rows))])
+	var out [][][]any
+	if parts == 1 {
+		if len(t.rows) > 0 {
+			out = [][][]any{t.rows}
+		}
+	} else {
+		out = make([][][]any, parts)
+		for _, r := range t.rows {
+			i := keyHash(r[0]) % uint64(parts)
+			out[i] = append(out[i], r)
+		}
+		out = slices.DeleteFunc(out, func(c [][]any) bool { return len(c) == 0 })
 	}
 	if len(t.sent) != len(out) {
 		t.sent = make([]bool, len(out))
 	}
 	return out
+}
+
+// keyHash is FNV-1a of a row's first column.
+func keyHash(v any) uint64 {
+	var s string
+	switch x := v.(type) {
+	case string:
+		s = x
+	default:
+		s = fmt.Sprint(x)
+	}
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
 }
 
 // The writer's tables by index into Writer.tables. Sources come before the
