@@ -87,8 +87,11 @@ func FuzzDecodeFlightInput(f *testing.F) {
 	te, _ := reg.EncodeTrackEvent(nil, &schemas.TrackEvent{EventID: "e", ICAO24: "4ca1b2", Callsign: "EIN12"})
 	env, _ := reg.EncodeEnvelope(nil, &schemas.Envelope{ID: "e", Feed: "adexp", ProducerTSSource: schemas.FromPayload,
 		Raw: []byte("-TITLE IFPL -ARCID EIN12 -ADEP EIDW -ADES EGLL -EOBD 260101 -EOBT 1200")})
+	alert, _ := reg.EncodeEnvelope(nil, &schemas.Envelope{ID: "a", Feed: "json", ProducerTSSource: schemas.FromPayload,
+		Raw: []byte(`{"type":"conflict_alert","ts":"2026-01-01T07:30:00Z","flights":[{"callsign":"EIN12"},{"callsign":"AFR1"}],"severity":"warning"}`)})
 	f.Add(te, topology.KindTrack)
 	f.Add(env, topology.KindEnvelope)
+	f.Add(alert, topology.KindAlertPeer) // without its role header: an error
 	f.Add([]byte{0xC3, 0x01}, "")
 	f.Fuzz(func(t *testing.T, value []byte, kind string) {
 		r := &kgo.Record{Topic: "t", Value: value, Headers: []kgo.RecordHeader{{Key: topology.KindHeader, Value: []byte(kind)}}}
