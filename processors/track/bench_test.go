@@ -80,7 +80,7 @@ func BenchmarkApplyLine(b *testing.B) {
 // TestStateBytesPerAircraft reports what the state costs per aircraft on
 // the real SBS capture (../shared/data), in the changelog (encoded) and, as
 // an estimate, in memory, at the end of the capture and at its largest. The
-// bounds it checks are the documented ones: DedupeSize ids of 16 bytes,
+// bounds it checks are the documented ones: DedupeSize ids of 8 bytes,
 // BufferSize held positions, a window of 2 × Horizon. Rerun with
 // go test ./processors/track -run StateBytes -v
 func TestStateBytesPerAircraft(t *testing.T) {
@@ -120,7 +120,7 @@ func TestStateBytesPerAircraft(t *testing.T) {
 	n := len(states)
 	t.Logf("%d lines, %d aircraft: state per aircraft at the end %d bytes encoded, ~%d in memory; largest %d encoded, ~%d in memory",
 		len(lines), n, enc/n, mem/n, maxEncoded, maxMem)
-	if limit := 16*8192 + 70*1024 + 200*240 + 4096; maxMem > limit {
+	if limit := 8*16384 + 70*1024 + 200*240 + 4096; maxMem > limit {
 		t.Errorf("largest state ~%d bytes in memory, above the documented bound %d", maxMem, limit)
 	}
 }
@@ -129,5 +129,5 @@ func TestStateBytesPerAircraft(t *testing.T) {
 // event id strings of its points (32 hex digits each).
 func memEstimate(st *track.State) int {
 	const point = 8 + 16 + 32 + 8 + 8 + 4 + 3 // stamp, id header and bytes, lat, lon, altitude, flags
-	return 200 + cap(st.Window)*(point+2) + cap(st.Pending)*point + cap(st.Seen)*16
+	return 200 + cap(st.Window)*(point+2) + cap(st.Pending)*point + cap(st.Seen)*8
 }

@@ -55,11 +55,11 @@ func (st *State) AppendBinary(b []byte) ([]byte, error) {
 	b = binary.AppendVarint(b, st.LastSeen)
 	b = binary.AppendVarint(b, st.Messages)
 	b = binary.AppendUvarint(b, uint64(len(st.Seen)))
-	var prev int64
-	for _, id := range st.Seen {
-		b = binary.AppendVarint(b, id.TS-prev) // sorted: small deltas
-		b = binary.LittleEndian.AppendUint64(b, id.FP)
-		prev = id.TS
+	var prev uint64
+	for _, k := range st.Seen {
+		b = binary.AppendUvarint(b, k>>32-prev>>32) // sorted: small deltas of seconds
+		b = binary.LittleEndian.AppendUint32(b, uint32(k))
+		prev = k
 	}
 	return b, nil
 }
@@ -108,16 +108,20 @@ func (st *State) UnmarshalBinary(data []byte) error {
 		s.FirstSeen = d.Varint()
 		s.LastSeen = d.Varint()
 		s.Messages = d.Varint()
-		if n := d.Count(9); n > 0 {
-			s.Seen = make([]SeenID, n)
-			var prev int64
+		if n := d.Count(5); n > 0 {
+			s.Seen = make([]uint64, n)
+			var sec uint64
 			for i := range s.Seen {
-				prev += d.Varint()
-				s.Seen[i].TS = prev
-				if b := d.Next(8); len(b) == 8 {
-					s.Seen[i].FP = binary.LittleEndian.Uint64(b)
+				sec += d.Uvarint()
+				var fp uint32
+				if b := d.Next(4); len(b) == 4 {
+					fp = binary.LittleEndian.Uint32(b)
 				}
-				if i > 0 && d.Err() == nil && compareSeen(s.Seen[i-1], s.Seen[i]) >= 0 {
+				if sec >= 1<<32 {
+					d.Fail("duplicate set time")
+				}
+				s.Seen[i] = sec<<32 | uint64(fp)
+				if i > 0 && d.Err() == nil && s.Seen[i-1] >= s.Seen[i] {
 					d.Fail("duplicate set order")
 				}
 			}

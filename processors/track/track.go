@@ -125,10 +125,10 @@ type State struct {
 	// recognised as duplicates excluded. It only grows.
 	Messages int64
 	// Seen identifies the Config.DedupeSize newest (by producer time)
-	// observations read, sorted: an observation in it was read before (a
-	// re-ingested file, a replayed landing topic) and is a duplicate,
-	// whatever its timestamp.
-	Seen []SeenID
+	// observations read, sorted (see seenKey): an observation in it was read
+	// before (a re-ingested file, a replayed landing topic) and is a
+	// duplicate, whatever its timestamp.
+	Seen []uint64
 }
 
 // Config tunes the step. The zero value of a field means its default.
@@ -162,11 +162,12 @@ type Config struct {
 	// -2000 and 60000. Set both or neither.
 	MinAltitudeFt, MaxAltitudeFt int32
 	// DedupeSize is how many recent observations per aircraft are
-	// remembered (16 bytes each: the newest by producer time) to recognise an observation delivered again as a
+	// remembered (8 bytes each: the newest by producer time) to recognise an observation delivered again as a
 	// duplicate rather than judging it a second time: within that many
 	// messages of an aircraft, re-ingesting the same input changes neither
-	// the state nor any verdict. Default 8192 (128 KB for an aircraft heard
-	// that often; a receiver hears an aircraft about 5 times a second).
+	// the state nor any verdict. Default 16384 (128 KB for an aircraft heard
+	// that often; a receiver hears an aircraft about 5 times a second, so
+	// that is its last 55 minutes).
 	DedupeSize int
 }
 
@@ -203,7 +204,7 @@ func (c Config) withDefaults() Config {
 		c.MaxSpeed = 1000
 	}
 	if c.DedupeSize == 0 {
-		c.DedupeSize = 8192
+		c.DedupeSize = 16384
 	}
 	if c.MinAltitudeFt == 0 && c.MaxAltitudeFt == 0 {
 		c.MinAltitudeFt, c.MaxAltitudeFt = -2000, 60000
@@ -282,7 +283,7 @@ func (s *Step) Apply(st State, obs Observation, out []Output) (State, []Output, 
 	// A duplicate has been applied before, so every aspect it carries holds
 	// evidence at least as new: an observation newer than that cannot be
 	// one, and the common in-order case never searches the ring.
-	id := SeenID{TS: at.TS, FP: fingerprint(obs.EventID)}
+	id := seenKey(at.TS, obs.EventID)
 	if (reason != "" || !s.newer(&st, &obs, at)) && st.seen(id) {
 		return st, append(out, Discarded{ICAO: st.ICAO, EventID: obs.EventID, TS: obs.TS, Reason: ReasonDuplicate}), nil
 	}
@@ -382,46 +383,39 @@ func fingerprint(id string) uint64 {
 	return h
 }
 
-// SeenID names one observation read: its producer time and a 64-bit
-// fingerprint of its event id. A duplicate has the same producer time as
-// the original, so the set is ordered and searched by time first.
-type SeenID struct {
-	TS int64
-	FP uint64
-}
-
-func compareSeen(e SeenID, t SeenID) int {
-	switch {
-	case e.TS < t.TS:
-		return -1
-	case e.TS > t.TS:
-		return 1
-	case e.FP < t.FP:
-		return -1
-	case e.FP > t.FP:
-		return 1
+// seenKey names one observation read in 8 bytes: the second of its producer
+// time (unsigned, so before 1970 and after 2106 wrap) in the high half and 32
+// bits of its event id's fingerprint in the low half. A duplicate has the
+// same producer time as the original, so keys sort and are searched by time
+// first. Two different observations of one aircraft collide only with the
+// same second and the same 32 bits; only observations that are not the
+// newest of any aspect they carry are looked up at all.
+func seenKey(ts int64, eventID string) uint64 {
+	sec := ts / int64(time.Second)
+	if ts < 0 && ts%int64(time.Second) != 0 {
+		sec-- // floor
 	}
-	return 0
+	return uint64(uint32(sec))<<32 | fingerprint(eventID)&0xffffffff
 }
 
-// seen reports whether id is remembered.
-func (st *State) seen(id SeenID) bool {
-	_, found := slices.BinarySearchFunc(st.Seen, id, compareSeen)
+// seen reports whether key is remembered.
+func (st *State) seen(key uint64) bool {
+	_, found := slices.BinarySearch(st.Seen, key)
 	return found
 }
 
-// remember adds id to the remembered set, keeping the size newest by
+// remember adds key to the remembered set, keeping the size newest by
 // producer time: the set, like the rest of the state, depends only on the
 // observations read, not on their order.
-func (st *State) remember(id SeenID, size int) {
+func (st *State) remember(key uint64, size int) {
 	i := len(st.Seen)
-	if i > 0 && compareSeen(st.Seen[i-1], id) >= 0 {
+	if i > 0 && st.Seen[i-1] >= key {
 		var found bool
-		if i, found = slices.BinarySearchFunc(st.Seen, id, compareSeen); found {
+		if i, found = slices.BinarySearch(st.Seen, key); found {
 			return
 		}
 	}
-	st.Seen = slices.Insert(st.Seen, i, id)
+	st.Seen = slices.Insert(st.Seen, i, key)
 	if n := len(st.Seen) - size; n > 0 {
 		// Re-slicing keeps eviction O(1); append reallocates once the
 		// backing array's tail is used up.

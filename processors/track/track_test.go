@@ -387,7 +387,7 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 	s := newStep(t, track.Config{})
-	if c := s.Config(); c.BufferSize != 1024 || c.DedupeSize != 8192 || c.Horizon != time.Minute || c.MaxSpeed != 1000 || c.MinAltitudeFt != -2000 || c.MaxAltitudeFt != 60000 {
+	if c := s.Config(); c.BufferSize != 1024 || c.DedupeSize != 16384 || c.Horizon != time.Minute || c.MaxSpeed != 1000 || c.MinAltitudeFt != -2000 || c.MaxAltitudeFt != 60000 {
 		t.Errorf("defaults %+v", c)
 	}
 }
