@@ -21,18 +21,7 @@ import (
 // not stop; each such record lands on the rejected topic with a reason naming
 // where it was read, and the good records around them are processed.
 func TestHostileInput(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	seeds := c.ListenAddrs()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	seeds, cl, adm := fakeKafka(t)
 	const prefix = "hostile"
 	n := loadDay(t, cl, prefix, 2)
 	names := topics.Names{Prefix: prefix}
@@ -110,3 +99,21 @@ func FuzzDecodeFlightInput(f *testing.F) {
 }
 
 func errorsAs(err error, target **topology.InputError) bool { return errors.As(err, target) }
+
+// fakeKafka starts an in-process broker for one test and returns its
+// addresses, a client and an admin client on it, closed at the test's end.
+func fakeKafka(t *testing.T) ([]string, *kgo.Client, *kadm.Client) {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	seeds := c.ListenAddrs()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return seeds, cl, kadm.NewClient(cl)
+}

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
@@ -55,18 +53,7 @@ func TestOutputFailureQuarantined(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	seeds := c.ListenAddrs()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
+	seeds, cl, adm := fakeKafka(t)
 	if _, err := topics.Ensure(context.Background(), adm, topics.Plan(topics.Options{Prefix: prefix})); err != nil {
 		t.Fatal(err)
 	}
