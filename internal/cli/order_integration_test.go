@@ -24,7 +24,7 @@ func TestIntegrationMovementsWhateverTheOrder(t *testing.T) {
 		"flights": "SELECT callsign, icao24, adep, ades, lifecycle, squawk, toString(altitude_ft), toString(ground_speed_kt), toString(on_ground) " +
 			"FROM {db}.flights FINAL",
 		"departures without aerodrome": "SELECT e.gufi, '', '', '' FROM (SELECT gufi, adep FROM {db}.flight_events FINAL WHERE type = 'FLIGHT_DEPARTED') AS e " +
-			"ANY INNER JOIN (SELECT gufi, adep AS plan_adep FROM {db}.flights FINAL WHERE adep != '') AS f USING gufi WHERE e.adep != plan_adep",
+			"ALL INNER JOIN (SELECT gufi, adep AS plan_adep FROM {db}.flights FINAL WHERE adep != '') AS f USING gufi WHERE e.adep != plan_adep",
 	}
 	answers := map[string]map[string][]string{}
 	for name, order := range map[string][]string{"plans first": {plans, tracks}, "tracks first": {tracks, plans}} {

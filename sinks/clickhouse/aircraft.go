@@ -31,7 +31,7 @@ var movementsHourlyViewV3 = strings.Replace(movementsHourlyView,
 //	SELECT icao24, minute, alt, gs FROM
 //	  (SELECT icao24, toStartOfMinute(ts) AS minute, avg(altitude_ft) AS alt
 //	   FROM aircraft_positions FINAL WHERE revoked = 0 GROUP BY icao24, minute) AS p
-//	ANY INNER JOIN
+//	ALL INNER JOIN
 //	  (SELECT icao24, toStartOfMinute(ts) AS minute, avg(ground_speed_kt) AS gs
 //	   FROM aircraft_velocities FINAL GROUP BY icao24, minute) AS v
 //	USING icao24, minute

@@ -34,10 +34,10 @@ FROM
     WHERE ts > (SELECT max(ts) FROM positions) - 300
     GROUP BY gufi
     HAVING argMax(ifNull(on_ground, 0), ts_ms) = 0
-)
+) AS a
 ANY LEFT JOIN
 (
     SELECT gufi, callsign, adep, ades, ground_speed_kt
     FROM flights FINAL
-) USING gufi
+) AS b USING gufi
 ORDER BY gufi

@@ -9,7 +9,10 @@
 -- received), so rejects per hour can only be per hour of ingest: add
 -- `toStartOfHour(ingest_ts) AS hour` to both `GROUP BY`s. `FINAL` keeps the
 -- counts exact when rows were inserted twice; `outcomes_hourly` (step
--- `ingest`, outcome `rejected`) would over-count after a replay.
+-- `ingest`, outcome `rejected`) would over-count after a replay. `ALL INNER
+-- JOIN`: since 20.x `ANY INNER JOIN` keeps one row per key of the left side
+-- too, which would keep one reason per feed; the right side has one row per
+-- feed, so `ALL` gives the same rows on every release.
 SELECT
     feed,
     reason_code,
@@ -22,11 +25,11 @@ FROM
     FROM raw_events FINAL
     WHERE outcome = 'rejected'
     GROUP BY feed, reason_code
-)
-ANY INNER JOIN
+) AS a
+ALL INNER JOIN
 (
     SELECT feed, count() AS records
     FROM raw_events FINAL
     GROUP BY feed
-) USING feed
+) AS b USING feed
 ORDER BY feed, reason_code

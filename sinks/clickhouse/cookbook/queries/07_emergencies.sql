@@ -20,10 +20,10 @@ FROM
     SELECT gufi, producer_ts, producer_ts_ms, squawk, detail
     FROM flight_events FINAL
     WHERE type = 'EMERGENCY_DECLARED'
-)
+) AS a
 ANY LEFT JOIN
 (
     SELECT gufi, callsign, adep, ades, emergency
     FROM flights FINAL
-) USING gufi
+) AS b USING gufi
 ORDER BY declared, gufi

@@ -20,11 +20,11 @@ FROM
     SELECT gufi, callsign, icao24, lifecycle
     FROM flights FINAL
     WHERE gufi NOT IN (SELECT gufi FROM flight_events WHERE type = 'FLIGHT_PLANNED')
-)
+) AS a
 ANY LEFT JOIN
 (
     SELECT gufi, min(ts) AS first_seen, max(ts) AS last_seen, count() AS positions
     FROM positions_valid
     GROUP BY gufi
-) USING gufi
+) AS b USING gufi
 ORDER BY gufi

@@ -25,7 +25,7 @@ FROM
     WHERE revoked = 0 AND ifNull(on_ground, 0) = 0 AND altitude_ft IS NOT NULL
     GROUP BY icao24, minute
 ) AS p
-ANY INNER JOIN
+ALL INNER JOIN
 (
     SELECT icao24, toStartOfMinute(ts) AS minute, avg(ground_speed_kt) AS gs
     FROM aircraft_velocities FINAL

@@ -39,11 +39,11 @@ FROM
         max(ingest_ts) AS newest_ingest_ts
     FROM raw_events FINAL
     GROUP BY feed
-)
+) AS a
 ANY LEFT JOIN
 (
     SELECT feed, max(emitted_ts) AS newest_emitted_ts
     FROM flight_events
     GROUP BY feed
-) USING feed
+) AS b USING feed
 ORDER BY feed

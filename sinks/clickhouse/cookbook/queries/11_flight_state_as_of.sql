@@ -39,7 +39,7 @@ FROM
     WHERE gufi IN (SELECT gufi FROM flights FINAL WHERE callsign = 'EZY412')
       AND producer_ts_ms <= toInt64(toDateTime('2026-01-01 08:30:00', 'UTC')) * 1000
     GROUP BY gufi
-)
+) AS a
 ANY LEFT JOIN
 (
     SELECT
@@ -52,5 +52,5 @@ ANY LEFT JOIN
     WHERE gufi IN (SELECT gufi FROM flights FINAL WHERE callsign = 'EZY412')
       AND ts_ms <= toInt64(toDateTime('2026-01-01 08:30:00', 'UTC')) * 1000
     GROUP BY gufi
-) USING gufi
+) AS b USING gufi
 ORDER BY gufi
