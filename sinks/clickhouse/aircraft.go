@@ -8,7 +8,19 @@ import "strings"
 // contrail.aircraft.positions (its position history). Both run on
 // ClickHouse 18.16.
 var aircraftStatements = []string{aircraftTable, aircraftPositionsTable, aircraftVelocitiesTable, aspectOutcomesTable,
-	dropMovementsHourlyView, movementsHourlyViewV3}
+	dropMovementsHourlyView, movementsHourlyViewV3, eventOutcomesInsertedTS, eventOutcomesTTL}
+
+// The event_outcomes TTL of migration 2 (Modern servers only) was on
+// processed_ts, the time the step judged the event: a rebuild of the views
+// from offset 0, or tests with fixtures, insert rows processed long ago, which
+// the TTL deleted at the first merge. The TTL is now on inserted_ts, the time
+// the row reached ClickHouse, which no replay of old data can make old: a
+// replay or rebuild keeps every row, and a row goes 400 days after it was
+// written. Legacy servers have no TTL and keep everything.
+const (
+	eventOutcomesInsertedTS = modernOnly + `ALTER TABLE {db}.event_outcomes ADD COLUMN IF NOT EXISTS inserted_ts DateTime DEFAULT now()`
+	eventOutcomesTTL        = modernOnly + `ALTER TABLE {db}.event_outcomes MODIFY TTL inserted_ts + INTERVAL 400 DAY`
+)
 
 // The movements view counts a movement at its aerodrome only: the flight
 // step emits a departure (or arrival) again, under the same event id, once

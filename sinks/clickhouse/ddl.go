@@ -32,9 +32,20 @@ var types = map[Dialect]map[string]string{
 // TTL (Modern), nothing on Legacy.
 var ttlRE = regexp.MustCompile(`\{ttl ([^}]*)\}`)
 
+// modernOnly starts a statement that runs on Modern servers only; on
+// Legacy it renders to nothing and is skipped.
+const modernOnly = "{modern}"
+
 // render substitutes the database name and the dialect's types into tmpl.
-// Lines left empty by a placeholder that renders to nothing are dropped.
+// Lines left empty by a placeholder that renders to nothing are dropped; a
+// statement for Modern servers only (modernOnly) renders to "" on Legacy.
 func render(tmpl string, d Dialect, db string) string {
+	if t, ok := strings.CutPrefix(tmpl, modernOnly); ok {
+		if d != Modern {
+			return ""
+		}
+		tmpl = t
+	}
 	s := strings.ReplaceAll(tmpl, "{db}", db)
 	for k, v := range types[d] {
 		s = strings.ReplaceAll(s, k, v)
@@ -116,7 +127,9 @@ func DDL(d Dialect, db string) []string {
 	out := []string{render(migrationsTable, d, db)}
 	for _, m := range Migrations {
 		for _, s := range m.Statements {
-			out = append(out, render(s, d, db))
+			if r := render(s, d, db); r != "" {
+				out = append(out, r)
+			}
 		}
 	}
 	return out

@@ -43,7 +43,11 @@ func Migrate(ctx context.Context, c *Conn, log *slog.Logger) (MigrateResult, err
 		}
 		log.Info("applying ClickHouse migration", "migration", m.String(), "dialect", c.Dialect.String(), "database", db)
 		for _, s := range m.Statements {
-			if err := c.Exec(ctx, render(s, c.Dialect, db)); err != nil {
+			stmt := render(s, c.Dialect, db)
+			if stmt == "" {
+				continue // not for this dialect
+			}
+			if err := c.Exec(ctx, stmt); err != nil {
 				return res, fmt.Errorf("apply migration %s: %w", m, err)
 			}
 		}

@@ -136,7 +136,11 @@ func CreateShadow(ctx context.Context, c *Conn, shadow string) error {
 	}
 	for _, m := range Migrations {
 		for _, s := range m.Statements {
-			if err := c.Exec(ctx, render(s, c.Dialect, shadow)); err != nil {
+			stmt := render(s, c.Dialect, shadow)
+			if stmt == "" {
+				continue // not for this dialect
+			}
+			if err := c.Exec(ctx, stmt); err != nil {
 				return fmt.Errorf("create shadow objects of migration %s in %s: %w", m, shadow, err)
 			}
 		}

@@ -193,8 +193,10 @@ ORDER BY (gufi, position_event_id)`
 
 // eventOutcomesTable holds what each processor step did with each input
 // event (applied, stale, duplicate, invalid, invariant_violated, buffered,
-// discarded). Modern servers drop rows after 400 days of processing time;
-// outcomes_hourly keeps the counts. Legacy servers have no TTL and keep all.
+// discarded). Modern servers drop rows 400 days after they were inserted
+// (migration 3 moved the TTL from processed_ts to inserted_ts, so a replay or
+// rebuild of old data keeps every row); outcomes_hourly keeps the counts.
+// Legacy servers have no TTL and keep all.
 const eventOutcomesTable = `CREATE TABLE IF NOT EXISTS {db}.event_outcomes (
     event_id String,
     feed {lc},

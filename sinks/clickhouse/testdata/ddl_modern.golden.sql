@@ -327,3 +327,7 @@ SELECT
 FROM contrail.flight_events
 WHERE type IN ('FLIGHT_DEPARTED', 'FLIGHT_ARRIVED') AND if(type = 'FLIGHT_DEPARTED', adep, ades) != ''
 GROUP BY aerodrome, hour, direction;
+
+ALTER TABLE contrail.event_outcomes ADD COLUMN IF NOT EXISTS inserted_ts DateTime DEFAULT now();
+
+ALTER TABLE contrail.event_outcomes MODIFY TTL inserted_ts + INTERVAL 400 DAY;
