@@ -10,6 +10,11 @@ LDFLAGS  := -X github.com/contrail-atm/contrail/internal/cli.version=$(VERSION)
 # The deploy/local scripts take KAFKA_PORT and CLICKHOUSE_PORT; keep in step.
 KAFKA_ADDR      ?= 127.0.0.1:$(or $(KAFKA_PORT),19092)
 CLICKHOUSE_ADDR ?= 127.0.0.1:$(or $(CLICKHOUSE_PORT),19000)
+# The current ClickHouse (26.x, deploy/local/clickhouse-modern): the ClickHouse
+# tests run a second time against it.
+CLICKHOUSE_MODERN_ADDR ?= 127.0.0.1:$(or $(CLICKHOUSE_MODERN_PORT),19100)
+MODERN_PACKAGES ?= ./sinks/... ./internal/cli/
+MODERN_CMD_TESTS ?= TestIntegration(SinkSIGTERMMidStream|SinkKill9|SIGTERM|IngestSIGTERMMidStream)$$
 # Integration tests create topics under fresh names on every run; once the
 # local broker's data passes this size, `make test` wipes it first so the
 # broker keeps starting within seconds.
@@ -26,7 +31,8 @@ build:
 demo: build infra
 	BIN=$(BIN) KAFKA_ADDR=$(KAFKA_ADDR) CLICKHOUSE_ADDR=$(CLICKHOUSE_ADDR) deploy/local/demo
 
-## test: start Kafka and ClickHouse, run every test, integration tests included
+## test: start Kafka and both ClickHouse servers, run every test, integration tests included,
+## then the ClickHouse tests again against the current (26.x) server
 # Without CONTRAIL_REQUIRE_INFRA=1 a failure to start them is a warning and
 # the integration tests skip loudly; CI sets it, so there they fail instead.
 test:
@@ -38,7 +44,19 @@ test:
 	@if deploy/local/kafka start && deploy/local/clickhouse start; then :; \
 	elif [ "$$CONTRAIL_REQUIRE_INFRA" = 1 ]; then echo "make test: could not start Kafka/ClickHouse and CONTRAIL_REQUIRE_INFRA=1" >&2; exit 1; \
 	else echo "*** make test: Kafka/ClickHouse did not start; integration tests will SKIP" >&2; fi
-	CONTRAIL_TEST_KAFKA=$(KAFKA_ADDR) CONTRAIL_TEST_CLICKHOUSE=$(CLICKHOUSE_ADDR) $(GO) test -count=1 ./...
+	@modern=; \
+	if deploy/local/clickhouse-modern start; then modern=$(CLICKHOUSE_MODERN_ADDR); \
+	elif [ "$$CONTRAIL_REQUIRE_INFRA" = 1 ]; then echo "make test: could not start the current ClickHouse and CONTRAIL_REQUIRE_INFRA=1" >&2; exit 1; \
+	else echo "*** make test: the current ClickHouse did not start; its tests will SKIP" >&2; fi; \
+	echo "CONTRAIL_TEST_KAFKA=$(KAFKA_ADDR) CONTRAIL_TEST_CLICKHOUSE=$(CLICKHOUSE_ADDR) CONTRAIL_CLICKHOUSE_MODERN=$$modern $(GO) test -count=1 ./..."; \
+	CONTRAIL_TEST_KAFKA=$(KAFKA_ADDR) CONTRAIL_TEST_CLICKHOUSE=$(CLICKHOUSE_ADDR) CONTRAIL_CLICKHOUSE_MODERN=$$modern $(GO) test -count=1 ./... || exit 1; \
+	if [ -n "$$modern" ]; then \
+	  echo "make test: the ClickHouse integration tests again, against ClickHouse $$(deploy/local/clickhouse-modern query 'SELECT version()') on $$modern"; \
+	  CONTRAIL_TEST_KAFKA=$(KAFKA_ADDR) CONTRAIL_TEST_CLICKHOUSE=$$modern CONTRAIL_CLICKHOUSE_MODERN=$$modern \
+	    $(GO) test -count=1 -run Integration $(MODERN_PACKAGES) || exit 1; \
+	  CONTRAIL_TEST_KAFKA=$(KAFKA_ADDR) CONTRAIL_TEST_CLICKHOUSE=$$modern CONTRAIL_CLICKHOUSE_MODERN=$$modern \
+	    $(GO) test -count=1 -run '$(MODERN_CMD_TESTS)' ./cmd/contrail/ || exit 1; \
+	fi
 
 ## unit: only the tests that need no infrastructure (integration tests skip)
 unit:
@@ -51,6 +69,7 @@ infra:
 infra-stop:
 	-deploy/local/kafka stop
 	-deploy/local/clickhouse stop
+	-deploy/local/clickhouse-modern stop
 
 ## fuzz: run every fuzz target for FUZZTIME each
 FUZZTIME ?= 30s

@@ -45,9 +45,10 @@ func ClickHouse(t testing.TB) string {
 }
 
 // ClickHouseModern returns the native address of a current ClickHouse
-// server (21.x or later) from CONTRAIL_CLICKHOUSE_MODERN, or skips. There is
-// none on the project's machines (Debian ships 18.16), so even CI only
-// skips: the modern DDL is checked there by golden files.
+// server (21.x or later) from CONTRAIL_CLICKHOUSE_MODERN, or skips. `make
+// test` starts one (deploy/local/clickhouse-modern, ClickHouse 26.x from
+// PyPI's chdb-core) and sets it, then runs the ClickHouse integration tests a
+// second time with CONTRAIL_TEST_CLICKHOUSE pointing at it.
 func ClickHouseModern(t testing.TB) string {
 	t.Helper()
 	addr := os.Getenv("CONTRAIL_CLICKHOUSE_MODERN")
