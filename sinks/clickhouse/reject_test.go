@@ -31,8 +31,12 @@ func TestIntegrationWriterRefusedRow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	t.Cleanup(func() { _ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db) })
+	// One cleanup, in this order: a deferred Close would run before any
+	// t.Cleanup and leave the database behind.
+	t.Cleanup(func() {
+		_ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
+		conn.Close()
+	})
 	if _, err := clickhouse.Migrate(ctx, conn, log); err != nil {
 		t.Fatal(err)
 	}

@@ -30,8 +30,12 @@ func TestIntegrationWriterOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	t.Cleanup(func() { _ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db) })
+	// One cleanup, in this order: a deferred Close would run before any
+	// t.Cleanup and leave the database behind.
+	t.Cleanup(func() {
+		_ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+db)
+		conn.Close()
+	})
 
 	const n = 50
 	var envs []*schemas.Envelope
