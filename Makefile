@@ -28,8 +28,12 @@ build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/contrail
 
 ## demo: start Kafka and ClickHouse, run the pipeline on the SBS sample, print SQL results
-demo: build infra
-	BIN=$(BIN) KAFKA_ADDR=$(KAFKA_ADDR) CLICKHOUSE_ADDR=$(CLICKHOUSE_ADDR) deploy/local/demo
+## (CLICKHOUSE=modern: on the current ClickHouse, 26.x, instead of Debian's 18.16)
+demo: build
+	deploy/local/kafka start
+	@if [ "$(CLICKHOUSE)" = modern ]; then deploy/local/clickhouse-modern start; else deploy/local/clickhouse start; fi
+	BIN=$(BIN) KAFKA_ADDR=$(KAFKA_ADDR) CLICKHOUSE=$(CLICKHOUSE) \
+	  CLICKHOUSE_ADDR=$(if $(filter modern,$(CLICKHOUSE)),$(CLICKHOUSE_MODERN_ADDR),$(CLICKHOUSE_ADDR)) deploy/local/demo
 
 ## test: start Kafka and both ClickHouse servers, run every test, integration tests included,
 ## then the ClickHouse tests again against the current (26.x) server

@@ -3,8 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/contrail-atm/contrail/internal/infratest"
+	"github.com/contrail-atm/contrail/sinks/clickhouse"
 )
 
 // buildBinary compiles contrail once per test binary run.
@@ -43,6 +46,7 @@ func TestIntegrationSIGTERM(t *testing.T) {
 	for name, extra := range cases {
 		t.Run(name, func(t *testing.T) {
 			db := infratest.Name(t, "it")
+			t.Cleanup(func() { dropDatabase(ch, db) })
 			input := filepath.Join(t.TempDir(), "in.sbs")
 			if err := os.WriteFile(input, []byte(strings.Join(infratest.SBSLines(1000), "\n")+"\n"), 0o644); err != nil {
 				t.Fatal(err)
@@ -117,4 +121,16 @@ func waitReady(t *testing.T, url string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// dropDatabase drops a test's database, best effort: no test leaves one
+// behind on the server.
+func dropDatabase(addr, db string) {
+	ctx := context.Background()
+	conn, err := clickhouse.Open(ctx, clickhouse.Config{Addr: addr, Database: db}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	_ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+db)
 }
