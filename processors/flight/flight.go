@@ -768,9 +768,9 @@ func (s *Step) applyTrack(st *State, in *Input, at Stamp, out []schemas.DomainEv
 			loseTo(a)
 		}
 	}
-	win(AspectAltitude, tm.AltitudeFt != nil, func() { k.AltitudeFt = copyI(tm.AltitudeFt) })
+	win(AspectAltitude, tm.AltitudeFt != nil, func() { k.AltitudeFt = copyPtr(tm.AltitudeFt) })
 	win(AspectVelocity, tm.hasVelocity(), func() {
-		k.GroundSpeedKt, k.TrackDeg, k.VerticalRateFpm = copyF(tm.GroundSpeedKt), copyF(tm.TrackDeg), copyI(tm.VerticalRateFpm)
+		k.GroundSpeedKt, k.TrackDeg, k.VerticalRateFpm = copyPtr(tm.GroundSpeedKt), copyPtr(tm.TrackDeg), copyPtr(tm.VerticalRateFpm)
 	})
 	win(AspectGround, tm.OnGround != nil, func() {
 		g := *tm.OnGround
@@ -797,15 +797,9 @@ func (s *Step) applyTrack(st *State, in *Input, at Stamp, out []schemas.DomainEv
 	return out
 }
 
-func copyF(p *float64) *float64 {
-	if p == nil {
-		return nil
-	}
-	v := *p
-	return &v
-}
-
-func copyI(p *int32) *int32 {
+// copyPtr is a pointer to a copy of *p, nil for nil: the state does not
+// share values with its inputs.
+func copyPtr[T any](p *T) *T {
 	if p == nil {
 		return nil
 	}

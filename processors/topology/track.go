@@ -117,7 +117,7 @@ func (s *TrackStep) Process(c *runtime.Context, r *kgo.Record, st *track.State) 
 			// The new flight gets the whole picture, each value at the
 			// stamp of its own evidence, so what was learned before
 			// identification is not lost and a late value still loses.
-			for _, a := range []track.Aspect{track.AspectAltitude, track.AspectVelocity, track.AspectSquawk, track.AspectGround} {
+			for _, a := range handedOver {
 				if at := cur.Latest[a]; !at.IsZero() {
 					setAspect(s.evidence(at, o.ICAO, o.Callsign), cur, a)
 				}
@@ -135,7 +135,7 @@ func (s *TrackStep) Process(c *runtime.Context, r *kgo.Record, st *track.State) 
 				continue // unidentified, or the whole picture went above
 			}
 			at := track.Stamp{TS: o.TS.UnixNano(), EventID: o.EventID}
-			for _, a := range []track.Aspect{track.AspectAltitude, track.AspectVelocity, track.AspectSquawk, track.AspectGround} {
+			for _, a := range handedOver {
 				if o.Applied.Has(a) && aspectChanged(&prev, cur, a) {
 					setAspect(s.evidence(at, o.ICAO, cur.Callsign), cur, a)
 				}
@@ -247,6 +247,10 @@ func (v *aspectVerdicts) mixed() []schemas.AspectOutcome {
 	}
 	return nil
 }
+
+// handedOver are the aspects the track step passes to the flight step as
+// values of their own; positions go as positions, identity as the key.
+var handedOver = [...]track.Aspect{track.AspectAltitude, track.AspectVelocity, track.AspectSquawk, track.AspectGround}
 
 // evidence returns the track event of this observation for stamp at,
 // creating it: one event per stamp, so the flight step, which recognises

@@ -366,27 +366,27 @@ func (s *Step) newer(st *State, obs *Observation, at Stamp) bool {
 	return false
 }
 
-// fingerprint is 64 bits of an event id for the duplicate ring. Event ids
-// are hex digests, so their first 16 hex digits are as good as a hash;
-// anything else is hashed (FNV-1a).
-func fingerprint(id string) uint64 {
+// fingerprint is 32 bits of an event id for the duplicate set. Event ids are
+// hex digests, so 8 of their hex digits are as good as a hash (digits 9-16,
+// what snapshots already written hold); anything else is hashed (FNV-1a).
+func fingerprint(id string) uint32 {
 	if len(id) >= 16 {
-		if v, err := strconv.ParseUint(id[:16], 16, 64); err == nil {
-			return v
+		if v, err := strconv.ParseUint(id[8:16], 16, 32); err == nil {
+			return uint32(v)
 		}
 	}
-	h := uint64(14695981039346656037)
+	h := uint32(2166136261)
 	for i := 0; i < len(id); i++ {
-		h ^= uint64(id[i])
-		h *= 1099511628211
+		h ^= uint32(id[i])
+		h *= 16777619
 	}
 	return h
 }
 
 // seenKey names one observation read in 8 bytes: the second of its producer
-// time (unsigned, so before 1970 and after 2106 wrap) in the high half and 32
-// bits of its event id's fingerprint in the low half. A duplicate has the
-// same producer time as the original, so keys sort and are searched by time
+// time (unsigned, so before 1970 and after 2106 wrap) in the high half and
+// its event id's fingerprint in the low half. A duplicate has the same
+// producer time as the original, so keys sort and are searched by time
 // first. Two different observations of one aircraft collide only with the
 // same second and the same 32 bits; only observations that are not the
 // newest of any aspect they carry are looked up at all.
@@ -395,7 +395,7 @@ func seenKey(ts int64, eventID string) uint64 {
 	if ts < 0 && ts%int64(time.Second) != 0 {
 		sec-- // floor
 	}
-	return uint64(uint32(sec))<<32 | fingerprint(eventID)&0xffffffff
+	return uint64(uint32(sec))<<32 | uint64(fingerprint(eventID))
 }
 
 // seen reports whether key is remembered.

@@ -1,9 +1,6 @@
 package clickhouse
 
-import (
-	"regexp"
-	"slices"
-)
+import "regexp"
 
 // Migration 2 ("views") creates the analyst-facing tables of ARCHITECTURE.md §5
 // and the materialized views that aggregate them. All of it runs on
@@ -352,13 +349,10 @@ var createdRE = regexp.MustCompile(`^CREATE (?:TABLE|MATERIALIZED VIEW|VIEW) IF 
 // dropping in reverse order is safe. Materialized views end in _mv. It is read
 // from the DDL itself, so it cannot drift from what Migrate creates.
 func ViewTables() []string {
-	var out []string
-	for _, m := range Migrations {
-		for _, s := range m.Statements {
-			if g := createdRE.FindStringSubmatch(s); g != nil && !slices.Contains(out, g[1]) {
-				out = append(out, g[1]) // a view replaced by a later migration is listed once
-			}
-		}
+	objs := schemaObjects() // a view replaced by a later migration is listed once
+	out := make([]string, len(objs))
+	for i, o := range objs {
+		out[i] = o.name
 	}
 	return out
 }
